@@ -1,0 +1,22 @@
+"""Every AnkiConnect action, one module per domain, merged into one table at import."""
+
+from __future__ import annotations
+
+from . import cards, decks, media, misc, models, notes, tags
+from .dispatch import Dispatcher
+from .registry import Action, merge_registries
+
+__all__ = ["ACTIONS", "Action", "Dispatcher"]
+
+ACTIONS: dict[str, Action] = merge_registries(
+    (
+        misc.registry,
+        decks.registry,
+        models.registry,
+        notes.registry,
+        cards.registry,
+        media.registry,
+        tags.registry,
+    )
+)
+"""Wire name -> action, built once; lookups are one dict access."""

@@ -1,0 +1,52 @@
+"""What a handler may use: the collection, settings, the caller, and the dispatcher for ``multi``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Set
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..settings import Settings
+from ..wire import Caller, Outcome
+from .errors import CollectionUnavailable
+
+if TYPE_CHECKING:
+    from anki.collection import Collection
+
+__all__ = ["Context", "Runtime"]
+
+
+class Runtime(Protocol):
+    """What a composition root (GUI or headless) gives the actions."""
+
+    def collection(self) -> Collection | None:
+        """The open collection, or None while no profile is open."""
+
+    def settings(self) -> Settings:
+        """The current configuration."""
+
+    def profile_name(self) -> str | None:
+        """The name of the open profile (headless: the collection's name)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Passed to every handler as its first argument; built per request on the owner thread."""
+
+    runtime: Runtime
+    settings: Settings
+    caller: Caller
+    run_nested: Callable[[Any], Outcome]
+    action_names: Set[str]
+
+    @property
+    def col(self) -> Collection:
+        """The collection, or the ``collection is not available`` error clients know from upstream."""
+        col = self.runtime.collection()
+        if col is None:
+            raise CollectionUnavailable()
+        return col
+
+    @property
+    def profile(self) -> str | None:
+        return self.runtime.profile_name()

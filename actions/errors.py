@@ -1,0 +1,77 @@
+"""Every error an action reports, each carrying AnkiConnect's exact wire text."""
+
+from __future__ import annotations
+
+import logging
+
+__all__ = [
+    "ActionError",
+    "CollectionUnavailable",
+    "Denied",
+    "Duplicate",
+    "InvalidParams",
+    "NotFound",
+    "Unavailable",
+    "UnsupportedAction",
+    "error_text",
+]
+
+log = logging.getLogger(__name__.rsplit(".", 2)[0])
+
+
+class ActionError(Exception):
+    """Root of the errors an action raises on purpose; ``str()`` is the wire message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(ActionError):
+    """A named or numbered object does not exist (``model was not found: X``)."""
+
+
+class InvalidParams(ActionError):
+    """The params have the wrong names, types or values."""
+
+
+class Unavailable(ActionError):
+    """Something the action needs is missing (no collection, no GUI)."""
+
+
+class CollectionUnavailable(Unavailable):
+    def __init__(self) -> None:
+        super().__init__("collection is not available")
+
+
+class Denied(ActionError):
+    """The caller may not run this action (wrong API key)."""
+
+
+class Duplicate(ActionError):
+    """The note would be a duplicate."""
+
+
+class UnsupportedAction(ActionError):
+    def __init__(self) -> None:
+        super().__init__("unsupported action")
+
+
+def error_text(exc: BaseException) -> str:
+    """The message a client sees for any exception an action let escape.
+
+    Expected errors (ours, and Anki's own ``NotFoundError``/``InvalidInput``/``SearchError``) carry their
+    text as is. Anything else is a bug or an environment failure: the client still gets ``str(exc)``, as
+    upstream does, and the traceback goes to the log.
+    """
+    if isinstance(exc, ActionError):
+        return exc.message
+    from anki.errors import AnkiException
+
+    if not isinstance(exc, AnkiException):
+        log.error("action failed unexpectedly", exc_info=exc)
+    text = str(exc)
+    return text if text else type(exc).__name__

@@ -1,0 +1,128 @@
+"""The ``ankiconnect-live`` command: ``serve`` runs the headless server on a collection file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from .settings import Settings, SettingsError, load_settings
+
+__all__ = ["default_collection", "main"]
+
+EXIT_USAGE = 2
+
+
+def default_collection() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "ankiconnect-live" / "collection.anki2"
+
+
+def anki_base_folder() -> Path:
+    """Where Anki keeps its profiles (``ANKI_BASE`` overrides, as in Anki itself)."""
+    if base := os.environ.get("ANKI_BASE"):
+        return Path(base)
+    if sys.platform == "win32":
+        return Path(os.environ.get("APPDATA", Path.home())) / "Anki2"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "Anki2"
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "Anki2"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ankiconnect-live", description="AnkiConnect-compatible API server.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve a collection file without Anki's window")
+    where = serve.add_mutually_exclusive_group()
+    where.add_argument("--collection", type=Path, help=f"collection file (default: {default_collection()})")
+    where.add_argument("--profile", help="open this Anki profile's collection from Anki's base folder")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1, which also serves ::1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8765; 0 picks a free port)")
+    serve.add_argument("--api-key", help="require this key in every request")
+    serve.add_argument("--config", type=Path, help="JSON file with add-on config keys (see config.md)")
+    serve.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        settings = _settings(args)
+        path = _collection_path(args)
+    except (SettingsError, OSError, ValueError) as exc:
+        return _fail(str(exc))
+    return serve(settings, path, args.profile)
+
+
+def serve(settings: Settings, path: Path, profile: str | None) -> int:
+    """Open the collection, serve until SIGINT/SIGTERM, then shut down cleanly."""
+    from .app import App
+    from .headless import CollectionLocked, HeadlessRuntime
+    from .transport.server import PortInUse
+
+    runtime = HeadlessRuntime(settings, path, profile)
+    try:
+        runtime.open()
+    except CollectionLocked as exc:
+        runtime.close()
+        return _fail(str(exc))
+    app = App(runtime, runtime.post)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        app.start()
+    except PortInUse as exc:
+        runtime.close()
+        return _fail(f"{exc.strerror}; is AnkiConnect or another server running? Use --port to pick another")
+    except OSError as exc:
+        runtime.close()
+        return _fail(f"cannot listen on {settings.webBindAddress}:{settings.webBindPort}: {exc.strerror}")
+    print(f"listening on {app.server.url}", flush=True)
+    while not stop.wait(1):
+        pass
+    app.stop()
+    runtime.close()
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    sources: list[dict[str, Any]] = []
+    if args.config is not None:
+        loaded = json.loads(args.config.read_text(encoding="utf-8"))
+        if not isinstance(loaded, dict):
+            raise SettingsError(f"{args.config} must hold a JSON object")
+        sources.append(loaded)
+    overrides: dict[str, Any] = {}
+    if args.host is not None:
+        overrides["webBindAddress"] = args.host
+    if args.port is not None:
+        overrides["webBindPort"] = args.port
+    if args.api_key is not None:
+        overrides["apiKey"] = args.api_key
+    return load_settings(*sources, overrides)
+
+
+def _collection_path(args: argparse.Namespace) -> Path:
+    if args.profile is not None:
+        profile: str = args.profile
+        folder = anki_base_folder() / profile
+        if not folder.is_dir():
+            raise ValueError(f"no Anki profile named {profile!r} in {anki_base_folder()}")
+        return folder / "collection.anki2"
+    path = Path(args.collection) if args.collection is not None else default_collection()
+    resolved: Path = path.expanduser().resolve()
+    return resolved
+
+
+def _fail(message: str) -> int:
+    print(f"ankiconnect-live: error: {message}", file=sys.stderr, flush=True)
+    return EXIT_USAGE

@@ -1,0 +1,68 @@
+"""Fixtures: a real collection file per test and a real headless server on an ephemeral port."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import ApiClient, HttpApiClient, RunningServer, WsApiClient
+
+from ankiconnect_live.app import App
+from ankiconnect_live.headless import HeadlessRuntime
+from ankiconnect_live.settings import load_settings
+
+
+@pytest.fixture(scope="session")
+def empty_collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One empty collection made per session; tests get copies (creating one takes ~200 ms)."""
+    from anki.collection import Collection
+
+    path = tmp_path_factory.mktemp("empty") / "collection.anki2"
+    Collection(str(path)).close()
+    return path
+
+
+@pytest.fixture
+def collection_path(empty_collection: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "Test Profile"
+    folder.mkdir()
+    path = folder / "collection.anki2"
+    shutil.copy(empty_collection, path)
+    return path
+
+
+@pytest.fixture
+def start_server(collection_path: Path) -> Iterator[Callable[..., RunningServer]]:
+    """Start a server with some config keys overridden (always on 127.0.0.1/::1, port 0)."""
+    running: list[RunningServer] = []
+
+    def start(**config: Any) -> RunningServer:
+        assert not running, "one server per test: they would share the collection"
+        settings = load_settings({"webBindPort": 0, **config})
+        runtime = HeadlessRuntime(settings, collection_path)
+        runtime.open()
+        app = App(runtime, runtime.post)
+        app.start()
+        server = RunningServer(app, runtime, collection_path)
+        running.append(server)
+        return server
+
+    yield start
+    for server in running:
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server: Callable[..., RunningServer]) -> RunningServer:
+    return start_server()
+
+
+@pytest.fixture(params=["http", "ws"])
+def client(request: pytest.FixtureRequest, server: RunningServer) -> Iterator[ApiClient]:
+    """The same API contract, checked over HTTP and over WebSocket."""
+    api: ApiClient = HttpApiClient(server.port) if request.param == "http" else WsApiClient(server.ws_url)
+    yield api
+    api.close()

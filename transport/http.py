@@ -1,0 +1,303 @@
+"""HTTP/1.1 connections on h11: keep-alive, pipelining, chunked bodies, limits and timeouts.
+
+A connection starts here; when its first request asks for a WebSocket, the raw bytes are handed to
+websockets (see ``websocket.py``) and this protocol steps aside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from urllib.parse import parse_qs, urlsplit
+
+import h11
+
+from ..settings import Settings
+
+__all__ = ["HttpProtocol", "HttpRequest", "HttpResponse"]
+
+log = logging.getLogger(__name__.rsplit(".", 2)[0] + ".transport")
+
+
+@dataclass(slots=True)
+class HttpRequest:
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes = b""
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.target).path or "/"
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.target).query)
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+App = Callable[[HttpRequest], Awaitable[HttpResponse]]
+Upgrade = Callable[[asyncio.Transport, bytes], None]
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One client connection. Requests are answered one at a time and in order (HTTP/1.1 pipelining).
+
+    Reading pauses while a request is being answered, so a client cannot make us buffer more than one
+    request beyond the one in progress.
+    """
+
+    def __init__(
+        self,
+        app: App,
+        settings: Callable[[], Settings],
+        upgrade: Upgrade,
+        registry: set[HttpProtocol],
+    ) -> None:
+        self._app = app
+        self._settings = settings()
+        self._upgrade = upgrade
+        self._registry = registry
+        self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=self._settings.webMaxHeadBytes)
+        self._transport: asyncio.Transport | None = None
+        self._raw: bytearray | None = bytearray()  # bytes of the first request, for a WebSocket hand-off
+        self._request: HttpRequest | None = None
+        self._body = bytearray()
+        self._busy = False
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._waiting_idle = False  # between keep-alive requests, before any byte of the next one
+
+    # asyncio callbacks
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # One write per response already; NODELAY also spares pipelined replies the Nagle delay.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._registry.add(self)
+        self._arm_timer(self._settings.webHeadTimeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._registry.discard(self)
+        self._cancel_timer()
+        self._transport = None
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        if self._raw is not None:
+            self._raw += data
+        if self._waiting_idle:
+            # A new request has started: its head must now arrive quickly (slow-loris defence).
+            self._waiting_idle = False
+            self._arm_timer(self._settings.webHeadTimeout)
+        try:
+            self._h11.receive_data(data)
+        except h11.RemoteProtocolError as exc:
+            self._fail(exc)
+            return
+        self._pump()
+
+    def eof_received(self) -> bool | None:
+        with contextlib.suppress(h11.RemoteProtocolError):
+            self._h11.receive_data(b"")
+        self._pump()
+        return None
+
+    # server control
+
+    @property
+    def idle(self) -> bool:
+        return not self._busy and self._request is None
+
+    def shutdown(self) -> None:
+        """Stop after the response in progress; close at once when idle."""
+        self._closing = True
+        if self.idle:
+            self._close()
+
+    # request parsing
+
+    def _pump(self) -> None:
+        while self._transport is not None and not self._busy:
+            try:
+                event = self._h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                self._fail(exc)
+                return
+            if event is h11.NEED_DATA or event is h11.PAUSED:
+                return
+            if isinstance(event, h11.Request):
+                self._waiting_idle = False
+                if not self._on_request(event):
+                    return
+            elif isinstance(event, h11.Data):
+                self._body += event.data
+                self._arm_timer(self._settings.webIdleTimeout)  # a body may be slow, but must not stall
+                if len(self._body) > self._settings.webMaxBodyBytes:
+                    self._send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, close=True)
+                    return
+            elif isinstance(event, h11.EndOfMessage):
+                self._start_answer()
+            elif isinstance(event, h11.ConnectionClosed):
+                self._close()
+                return
+
+    def _on_request(self, event: h11.Request) -> bool:
+        headers: dict[str, str] = {}
+        for name, value in event.headers:
+            key = name.decode("latin-1")
+            text = value.decode("latin-1")
+            headers[key] = f"{headers[key]}, {text}" if key in headers and key != "host" else text
+        request = HttpRequest(event.method.decode("ascii"), event.target.decode("latin-1"), headers)
+        raw, self._raw = self._raw, None
+        if _wants_websocket(request):
+            if raw is None:
+                self._send_error(HTTPStatus.BAD_REQUEST, close=True, text="open a new connection for WebSocket")
+                return False
+            self._hand_off(bytes(raw))
+            return False
+        self._request = request
+        self._body = bytearray()
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self._settings.webMaxBodyBytes:
+            self._send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, close=True)
+            return False
+        if self._h11.they_are_waiting_for_100_continue:
+            self._write(self._h11.send(h11.InformationalResponse(status_code=100, headers=[])))
+        self._arm_timer(self._settings.webIdleTimeout)
+        return True
+
+    def _hand_off(self, raw: bytes) -> None:
+        transport, self._transport = self._transport, None
+        assert transport is not None
+        self._cancel_timer()
+        self._registry.discard(self)
+        self._upgrade(transport, raw)
+
+    # answering
+
+    def _start_answer(self) -> None:
+        assert self._request is not None
+        self._request.body = bytes(self._body)
+        self._body = bytearray()
+        self._busy = True
+        self._cancel_timer()
+        assert self._transport is not None
+        self._transport.pause_reading()
+        self._task = asyncio.get_running_loop().create_task(self._answer(self._request))
+
+    async def _answer(self, request: HttpRequest) -> None:
+        try:
+            response = await self._app(request)
+        except Exception:
+            log.exception("request handler failed")
+            response = HttpResponse(HTTPStatus.INTERNAL_SERVER_ERROR, [("Content-Type", "text/plain")])
+            response.body = b"internal server error\n"
+        self._send(response, head_only=request.method == "HEAD")
+        self._request = None
+        self._busy = False
+        self._finish_cycle()
+
+    def _finish_cycle(self) -> None:
+        if self._transport is None:
+            return
+        if self._closing or self._h11.our_state is h11.MUST_CLOSE:
+            self._close()
+            return
+        try:
+            self._h11.start_next_cycle()
+        except h11.LocalProtocolError:
+            self._close()
+            return
+        self._transport.resume_reading()
+        self._arm_timer(self._settings.webIdleTimeout)
+        self._waiting_idle = True
+        self._pump()
+
+    def _send(self, response: HttpResponse, *, head_only: bool = False) -> None:
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        if not head_only or not any(k.lower() == b"content-length" for k, _ in headers):
+            headers.append((b"Content-Length", str(len(response.body)).encode()))
+        if self._closing:
+            headers.append((b"Connection", b"close"))
+        reason = _reason(response.status)
+        try:
+            out = self._h11.send(h11.Response(status_code=response.status, headers=headers, reason=reason))
+            assert out is not None
+            if response.body and not head_only:
+                out += self._h11.send(h11.Data(data=response.body)) or b""
+            out += self._h11.send(h11.EndOfMessage()) or b""
+        except h11.LocalProtocolError:
+            log.exception("could not send a response")
+            self._close()
+            return
+        self._write(out)
+
+    def _send_error(self, status: HTTPStatus, *, close: bool, text: str | None = None) -> None:
+        self._closing = self._closing or close
+        body = f"{text or status.phrase}\n".encode()
+        if self._h11.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+            self._send(HttpResponse(status, [("Content-Type", "text/plain; charset=utf-8")], body))
+        self._close()
+
+    def _fail(self, exc: h11.RemoteProtocolError) -> None:
+        status = HTTPStatus(exc.error_status_hint)
+        if status == HTTPStatus.BAD_REQUEST and "Receive buffer too long" in str(exc):
+            status = HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+        self._send_error(status, close=True)
+
+    def _write(self, data: bytes) -> None:
+        if self._transport is not None and data:
+            self._transport.write(data)
+
+    def _close(self) -> None:
+        self._cancel_timer()
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+        self._registry.discard(self)
+
+    # timers
+
+    def _arm_timer(self, seconds: float) -> None:
+        self._cancel_timer()
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._on_timeout)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _on_timeout(self) -> None:
+        self._timer = None
+        if self._busy:
+            return
+        log.debug("closing a connection that went quiet")
+        self._close()
+
+
+def _wants_websocket(request: HttpRequest) -> bool:
+    return request.method == "GET" and "websocket" in request.headers.get("upgrade", "").lower()
+
+
+def _reason(status: int) -> bytes:
+    try:
+        return HTTPStatus(status).phrase.encode("ascii")
+    except ValueError:
+        return b""

@@ -1,0 +1,110 @@
+"""AnkiConnect over WebSocket: one JSON request per text frame, replies tagged with the request's id."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import ServerConnection
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from ..settings import Settings
+from ..wire import Caller, WireError, decode_json, encode_json, envelope_error, error_reply, key_matches
+from .api import RequestHandler
+from .policy import host_allowed, judge_origin
+
+__all__ = ["WebSocketApi"]
+
+log = logging.getLogger(__name__.rsplit(".", 2)[0] + ".transport")
+
+MAX_IN_FLIGHT = 64
+"""Requests one socket may have running at once; beyond that we stop reading its frames."""
+
+BINARY_REFUSED = "binary frames are not supported: send each request as a JSON text frame"
+
+
+class WebSocketApi:
+    """The handshake policy (``process_request``) and the per-connection request loop (``handler``)."""
+
+    def __init__(self, handle: RequestHandler, settings: Callable[[], Settings]) -> None:
+        self._handle = handle
+        self._settings = settings
+        self.connections: set[ServerConnection] = set()
+        self._callers: weakref.WeakKeyDictionary[ServerConnection, Caller] = weakref.WeakKeyDictionary()
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Apply the Host, Origin and URL-key rules before the handshake completes."""
+        settings = self._settings()
+        if urlsplit(request.path).path != "/":
+            return _reject(HTTPStatus.NOT_FOUND, "no WebSocket endpoint at this path")
+        host = request.headers.get("Host")
+        if not host_allowed(host, settings):
+            return _reject(HTTPStatus.FORBIDDEN, f"host not allowed: {host}")
+        origin = request.headers.get("Origin")
+        if not judge_origin(origin, settings).allowed:
+            return _reject(HTTPStatus.FORBIDDEN, "origin not allowed")
+        keys = parse_qs(urlsplit(request.path).query).get("key")
+        url_key = keys[0] if keys else None
+        if url_key is not None and not key_matches(url_key, settings.api_key):
+            return _reject(HTTPStatus.FORBIDDEN, "valid api key must be provided")
+        self._callers[connection] = Caller("ws", origin, True, url_key)
+        return None
+
+    async def handler(self, connection: ServerConnection) -> None:
+        caller = self._callers.pop(connection, Caller("ws"))
+        self.connections.add(connection)
+        slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        try:
+            async for message in connection:
+                if isinstance(message, bytes):
+                    await _send(connection, {"id": None, **error_reply(BINARY_REFUSED)})
+                    continue
+                await slots.acquire()
+                task = asyncio.get_running_loop().create_task(self._answer(connection, message, caller))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+                task.add_done_callback(lambda _: slots.release())
+        except ConnectionClosed:
+            pass
+        finally:
+            self.connections.discard(connection)
+
+    async def drain(self) -> None:
+        """Wait for requests already running, so shutdown answers them before closing sockets."""
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight))
+
+    async def _answer(self, connection: ServerConnection, message: str, caller: Caller) -> None:
+        try:
+            request = decode_json(message.encode("utf-8", "surrogatepass"))
+        except WireError as exc:
+            await _send(connection, {"id": None, **error_reply(str(exc))})
+            return
+        request_id = request.get("id") if isinstance(request, dict) else None
+        problem = envelope_error(request)
+        if problem is not None:
+            await _send(connection, {"id": request_id, **error_reply(problem)})
+            return
+        outcome = await self._handle(request, caller)
+        await _send(connection, {"id": request_id, **outcome.envelope()})
+
+
+async def _send(connection: ServerConnection, reply: dict[str, Any]) -> None:
+    try:
+        await connection.send(encode_json(reply).decode("ascii"))
+    except ConnectionClosed:
+        log.debug("client left before its reply was sent")
+
+
+def _reject(status: HTTPStatus, text: str) -> Response:
+    body = f"{text}\n".encode()
+    headers = Headers([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+    return Response(status.value, status.phrase, headers, body)

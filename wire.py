@@ -1,0 +1,133 @@
+"""The AnkiConnect wire format: request envelope checks, reply shapes, JSON coding and API-key comparison.
+
+Shared by the transports and the dispatcher; imports neither ``anki`` nor ``aqt``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = [
+    "BANNER_VERSION",
+    "DEFAULT_VERSION",
+    "Caller",
+    "Outcome",
+    "WireError",
+    "banner",
+    "decode_json",
+    "encode_json",
+    "envelope_error",
+    "error_reply",
+    "key_matches",
+    "success_reply",
+]
+
+BANNER_VERSION = 6
+DEFAULT_VERSION = 4
+"""A request without ``version`` is treated as version 4, whose successes are bare results."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent a request, as far as the transport could tell.
+
+    ``origin`` is the ``Origin`` header (None when absent), ``origin_allowed`` the verdict of the origin
+    policy, and ``url_key`` an API key given outside the JSON body (``?key=`` or the WebSocket handshake).
+    """
+
+    transport: Literal["http", "ws", "internal"] = "internal"
+    origin: str | None = None
+    origin_allowed: bool = True
+    url_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What running one request produced, before a transport shapes it into a reply."""
+
+    version: int
+    result: Any = None
+    error: str | None = None
+
+    def reply(self) -> Any:
+        """The reply as upstream shapes it: bare for version <= 4, errors always enveloped."""
+        if self.error is not None:
+            return error_reply(self.error)
+        return success_reply(self.version, self.result)
+
+    def envelope(self) -> dict[str, Any]:
+        """The full two-key envelope whatever the version (used on WebSockets)."""
+        return {"result": None if self.error is not None else self.result, "error": self.error}
+
+
+class WireError(ValueError):
+    """The request body is not a valid AnkiConnect request; the message is what the client sees."""
+
+
+def banner(api_version: int = BANNER_VERSION) -> dict[str, str]:
+    """What an empty request body gets, as upstream has answered since 2025-02."""
+    return {"apiVersion": f"AnkiConnect v.{api_version}"}
+
+
+def decode_json(body: bytes) -> Any:
+    """Decode a UTF-8 JSON body, raising WireError with Python's own message, as upstream reports it."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WireError(str(exc)) from None
+    except RecursionError:
+        raise WireError("request is nested too deeply") from None
+
+
+def encode_json(value: Any) -> bytes:
+    """Encode a reply like upstream's ``json.dumps`` defaults (ASCII-only, int keys become strings)."""
+    return json.dumps(value).encode("ascii")
+
+
+def _describe(value: Any) -> str:
+    # jsonschema names the offending instance by its Python repr; clients match on these messages.
+    return repr(value)
+
+
+def envelope_error(request: Any) -> str | None:
+    """Check a request object as upstream's request schema does; return the first message or None."""
+    if not isinstance(request, dict):
+        return f"{_describe(request)} is not of type 'object'"
+    if "action" not in request:
+        return "'action' is a required property"
+    action = request["action"]
+    if not isinstance(action, str):
+        return f"{_describe(action)} is not of type 'string'"
+    if action == "":
+        return "'' should be non-empty"
+    if "version" in request:
+        version = request["version"]
+        if isinstance(version, bool) or not isinstance(version, int):
+            return f"{_describe(version)} is not of type 'integer'"
+    if "params" in request and not isinstance(request["params"], dict):
+        return f"{_describe(request['params'])} is not of type 'object'"
+    return None
+
+
+def success_reply(version: int, result: Any) -> Any:
+    """Version 4 and below get the bare result; newer versions the two-key envelope."""
+    if version <= DEFAULT_VERSION:
+        return result
+    return {"result": result, "error": None}
+
+
+def error_reply(message: str) -> dict[str, Any]:
+    """Errors always use the two-key envelope, whatever the version."""
+    return {"result": None, "error": message}
+
+
+def key_matches(given: object, expected: str | None) -> bool:
+    """Constant-time API-key check; with no key configured every request passes."""
+    if expected is None:
+        return True
+    if not isinstance(given, str):
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
