@@ -108,9 +108,9 @@ class ApiClient:
         if self.transport == "ws":
             assert set(reply) == {"id", "result", "error"}, reply
             return reply["result"], reply["error"]
-        if isinstance(reply, dict) and set(reply) == {"result", "error"}:
-            if reply["error"] is not None or version > 4:
-                return reply["result"], reply["error"]
+        enveloped = isinstance(reply, dict) and set(reply) == {"result", "error"}
+        if enveloped and (reply["error"] is not None or version > 4):
+            return reply["result"], reply["error"]
         return reply, None
 
     def invoke(self, action: str, /, **params: Any) -> Any:
@@ -220,3 +220,57 @@ def read_responses(sock: socket.socket, count: int, limit: float = 10) -> list[b
             break
         buffer += chunk
     return responses
+
+
+@dataclass
+class RawResponse:
+    """One HTTP response as it came off a raw socket: header order and spelling kept."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def parse_response(raw: bytes) -> RawResponse:
+    """Split one complete response (as returned by ``read_responses``) into its parts."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    _, status, reason = (status_line.split(" ", 2) + [""])[:3]
+    headers = [(name, value.strip()) for name, _, value in (line.partition(":") for line in lines)]
+    return RawResponse(int(status), reason, headers, body)
+
+
+def raw_request(
+    port: int,
+    body: bytes | Any = b"",
+    *,
+    method: str = "POST",
+    target: str = "/",
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    """The bytes of one HTTP/1.1 request with Host and Content-Length, for writing on a raw socket."""
+    if not isinstance(body, bytes):
+        body = json.dumps(body).encode()
+    lines = [f"{method} {target} HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def basic_note(front: str, back: str = "back", tags: list[str] | None = None) -> dict[str, Any]:
+    """An addNote(s) note spec for the stock Basic note type in the Default deck."""
+    return {
+        "deckName": "Default",
+        "modelName": "Basic",
+        "fields": {"Front": front, "Back": back},
+        "tags": tags or [],
+    }

@@ -23,6 +23,9 @@ __all__ = ["HttpProtocol", "HttpRequest", "HttpResponse"]
 
 log = logging.getLogger(__name__.rsplit(".", 2)[0] + ".transport")
 
+LINGER_SECONDS = 2.0
+"""How long a connection refused with an error keeps reading (and dropping) what the client still sends."""
+
 
 @dataclass(slots=True)
 class HttpRequest:
@@ -79,6 +82,7 @@ class HttpProtocol(asyncio.Protocol):
         self._task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._waiting_idle = False  # between keep-alive requests, before any byte of the next one
+        self._draining = False  # an error reply was sent; input is read and dropped until the client stops
 
     # asyncio callbacks
 
@@ -100,6 +104,8 @@ class HttpProtocol(asyncio.Protocol):
             self._task.cancel()
 
     def data_received(self, data: bytes) -> None:
+        if self._draining:
+            return
         if self._raw is not None:
             self._raw += data
         if self._waiting_idle:
@@ -114,6 +120,9 @@ class HttpProtocol(asyncio.Protocol):
         self._pump()
 
     def eof_received(self) -> bool | None:
+        if self._draining:
+            self._close()
+            return None
         with contextlib.suppress(h11.RemoteProtocolError):
             self._h11.receive_data(b"")
         self._pump()
@@ -123,7 +132,7 @@ class HttpProtocol(asyncio.Protocol):
 
     @property
     def idle(self) -> bool:
-        return not self._busy and self._request is None
+        return self._draining or (not self._busy and self._request is None)
 
     def shutdown(self) -> None:
         """Stop after the response in progress; close at once when idle."""
@@ -159,6 +168,10 @@ class HttpProtocol(asyncio.Protocol):
                 return
 
     def _on_request(self, event: h11.Request) -> bool:
+        if _head_size(event) > self._settings.webMaxHeadBytes:
+            # h11 only limits a head that arrives in pieces; one that came in a single read is checked here.
+            self._send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, close=True)
+            return False
         headers: dict[str, str] = {}
         for name, value in event.headers:
             key = name.decode("latin-1")
@@ -179,7 +192,7 @@ class HttpProtocol(asyncio.Protocol):
             self._send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, close=True)
             return False
         if self._h11.they_are_waiting_for_100_continue:
-            self._write(self._h11.send(h11.InformationalResponse(status_code=100, headers=[])))
+            self._write(self._h11.send(h11.InformationalResponse(status_code=100, headers=[], reason=_reason(100))))
         self._arm_timer(self._settings.webIdleTimeout)
         return True
 
@@ -254,7 +267,20 @@ class HttpProtocol(asyncio.Protocol):
         body = f"{text or status.phrase}\n".encode()
         if self._h11.our_state in (h11.IDLE, h11.SEND_RESPONSE):
             self._send(HttpResponse(status, [("Content-Type", "text/plain; charset=utf-8")], body))
-        self._close()
+        self._linger()
+
+    def _linger(self) -> None:
+        # Closing a socket with unread input makes the kernel send RST, which can destroy the error reply
+        # before the client reads it (a client still writing a body it was refused). So half-close, drop
+        # whatever still arrives, and close at the client's EOF or after LINGER_SECONDS.
+        transport = self._transport
+        if transport is None or not transport.can_write_eof():
+            self._close()
+            return
+        self._draining = True
+        transport.write_eof()
+        transport.resume_reading()
+        self._arm_timer(LINGER_SECONDS)
 
     def _fail(self, exc: h11.RemoteProtocolError) -> None:
         status = HTTPStatus(exc.error_status_hint)
@@ -294,6 +320,12 @@ class HttpProtocol(asyncio.Protocol):
 
 def _wants_websocket(request: HttpRequest) -> bool:
     return request.method == "GET" and "websocket" in request.headers.get("upgrade", "").lower()
+
+
+def _head_size(event: h11.Request) -> int:
+    """The size of the request line and headers as sent, give or take optional whitespace."""
+    line = len(event.method) + len(event.target) + len(b"  HTTP/1.1\r\n")
+    return line + sum(len(name) + len(value) + 4 for name, value in event.headers) + 2
 
 
 def _reason(status: int) -> bytes:
