@@ -21,13 +21,16 @@ from .registry import Registry
 if TYPE_CHECKING:
     from anki.collection import Collection
 
-__all__ = ["MediaBytes", "fetch_media", "registry", "safe_media_name", "store_media"]
+__all__ = ["NO_SOURCE", "MediaBytes", "fetch_media", "registry", "safe_media_name", "store_media", "stored_media_name"]
 
 registry = Registry("media")
 action = registry.action
 
 _ILLEGAL = re.compile(r'[][><:"/?*^\\|\0\r\n]')
 """Characters Anki refuses in media names (the same set its legacy ``stripIllegal`` used)."""
+
+
+NO_SOURCE = 'You must provide a "data", "path", or "url" field.'
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +59,14 @@ def fetch_media(
         except (binascii.Error, ValueError) as exc:
             raise InvalidParams(f"data is not valid base64: {exc}") from None
     if path:
-        return MediaBytes(filename, Path(path).read_bytes())
+        try:
+            return MediaBytes(filename, Path(path).read_bytes())
+        except OSError as exc:
+            # Upstream's text (str of the OSError), raised as an action error so addNotes can list it.
+            raise ActionError(str(exc)) from None
     if url:
         return MediaBytes(filename, _download(url, timeout_ms / 1000))
-    raise InvalidParams('You must provide a "data", "path", or "url" field.')
+    raise InvalidParams(NO_SOURCE)
 
 
 def _download(url: str, timeout: float) -> bytes:
@@ -80,7 +87,9 @@ def _download(url: str, timeout: float) -> bytes:
 def store_media(col: Collection, media: MediaBytes, *, delete_existing: bool) -> str:
     """Write the file into the media folder; Anki may rename it (illegal characters, name clash)."""
     if delete_existing:
-        name = safe_media_name(media.filename)
+        # The file write_data would clash with: Anki strips the separators rather than taking the
+        # basename ("../x" is stored as "..x"), so trashing "x" would delete an unrelated file.
+        name = stored_media_name(media.filename)
         if name and col.media.have(name):
             col.media.trash_files([name])
     return col.media.write_data(media.filename, media.data)
@@ -88,8 +97,12 @@ def store_media(col: Collection, media: MediaBytes, *, delete_existing: bool) ->
 
 def safe_media_name(filename: str) -> str:
     """The name a client's filename refers to inside the media folder, never a path outside it."""
-    name = unicodedata.normalize("NFC", os.path.basename(filename.replace("\\", "/")))
-    name = _ILLEGAL.sub("", name)
+    return stored_media_name(os.path.basename(filename.replace("\\", "/")))
+
+
+def stored_media_name(filename: str) -> str:
+    """NFC with Anki's illegal characters (path separators among them) removed; "" if only dots remain."""
+    name = _ILLEGAL.sub("", unicodedata.normalize("NFC", filename))
     return "" if name in (".", "..") else name
 
 

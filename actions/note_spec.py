@@ -7,33 +7,33 @@ bytes are fetched when asked, and stored only by ``store_note_media``.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from hashlib import sha1
 from typing import TYPE_CHECKING, Any
 
-from .errors import ActionError, Duplicate, InvalidParams
-from .lookup import database, deck_id_by_name, model_by_name
-from .media import MediaBytes, fetch_media, safe_media_name, store_media
+from .errors import InvalidParams
+from .lookup import deck_id_by_name, model_by_name
+from .media import NO_SOURCE, MediaBytes, fetch_media, store_media, stored_media_name
 
 if TYPE_CHECKING:
     from anki.collection import Collection
     from anki.decks import DeckId
+    from anki.models import NotetypeDict
     from anki.notes import Note
 
 __all__ = [
-    "BatchDuplicates",
+    "DuplicateOptions",
+    "NoteBuilder",
     "PreparedNote",
-    "check_addable",
     "fetch_note_media",
-    "prepare_note",
     "set_fields",
     "store_note_media",
+    "with_media_references",
 ]
 
-EMPTY, DUPLICATE = 1, 2
-"""Anki's NoteFieldsCheckResponse states that have their own error text."""
-
 MEDIA_KINDS = ("audio", "video", "picture")
+MODEL_CLOZE = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,19 +69,53 @@ class PreparedNote:
     deck_id: DeckId
     options: DuplicateOptions
     media: list[PendingMedia] = field(default_factory=list)
+    is_cloze: bool = False
+
+    def first_field_as_stored(self) -> str:
+        """The first field with the media references it will get (by the name Anki will store)."""
+        first: str = self.note.keys()[0]
+        text: str = self.note.fields[0]
+        return text + "".join(
+            pending.reference(stored_media_name(pending.media.filename))
+            for pending in self.media
+            if first in pending.fields
+        )
 
 
-def prepare_note(col: Collection, spec: Any, *, with_media: bool, timeout_ms: float) -> PreparedNote:
-    """Build the note a client describes, without adding it; raises the upstream error texts."""
-    spec = _object(spec, "note")
-    model = model_by_name(col, _required_str(spec, "modelName"))
-    deck_id = deck_id_by_name(col, _required_str(spec, "deckName"))
-    note = col.new_note(model)
-    set_fields(note, _object(spec.get("fields", {}), "fields"), match_case=False)
-    note.tags = _tags(spec.get("tags"))
-    options = _options(spec.get("options"))
-    media = fetch_note_media(spec, timeout_ms) if with_media else []
-    return PreparedNote(note, deck_id, options, media)
+class NoteBuilder:
+    """Builds notes from client note objects; note types and decks are looked up once per request."""
+
+    def __init__(self, col: Collection, timeout_ms: float) -> None:
+        self._col = col
+        self._timeout_ms = timeout_ms
+        self._models: dict[str, NotetypeDict] = {}
+        self._decks: dict[str, DeckId] = {}
+
+    def prepare(self, spec: Any, *, read_media: bool) -> PreparedNote:
+        """Build the note a client describes, without adding it; raises the upstream error texts.
+
+        With ``read_media`` false (the canAdd* checks) media files are not read or downloaded, but their
+        references still count for the empty/duplicate check, as they will when the note is added.
+        """
+        spec = _object(spec, "note")
+        model = self._model(_required_str(spec, "modelName"))
+        deck_id = self._deck(_required_str(spec, "deckName"))
+        note = self._col.new_note(model)
+        set_fields(note, _object(spec.get("fields", {}), "fields"), match_case=False)
+        note.tags = _tags(spec.get("tags"))
+        options = _options(spec.get("options"))
+        media = fetch_note_media(spec, self._timeout_ms, read=read_media)
+        return PreparedNote(note, deck_id, options, media, is_cloze=model["type"] == MODEL_CLOZE)
+
+    def _model(self, name: str) -> NotetypeDict:
+        if name not in self._models:
+            self._models[name] = model_by_name(self._col, name)
+        return self._models[name]
+
+    def _deck(self, name: str) -> DeckId:
+        if name not in self._decks:
+            self._decks[name] = deck_id_by_name(self._col, name)
+        return self._decks[name]
 
 
 def set_fields(note: Note, values: dict[str, Any], *, match_case: bool) -> None:
@@ -109,117 +143,21 @@ def store_note_media(col: Collection, note: Note, media: list[PendingMedia]) -> 
     return stored
 
 
-def check_addable(col: Collection, prepared: PreparedNote, batch: BatchDuplicates | None = None) -> None:
-    """Raise the empty/duplicate errors upstream raises; ``batch`` also counts notes added before it."""
-    state = _fields_state(col, prepared)
-    if state == 0 and batch is not None and batch.clashes(col, prepared):
-        state = DUPLICATE
-    if state == EMPTY:
-        raise ActionError("cannot create note because it is empty")
-    if state == DUPLICATE:
-        if prepared.options.allow:
-            return
-        raise Duplicate("cannot create note because it is a duplicate")
-    if state != 0:
-        raise ActionError("cannot create note for unknown reason")
-
-
-class BatchDuplicates:
-    """Notes accepted earlier in one addNotes call, which are duplicates for later ones as if added."""
-
-    def __init__(self) -> None:
-        self._seen: list[tuple[str, int, DeckId]] = []
-
-    def clashes(self, col: Collection, prepared: PreparedNote) -> bool:
-        key = _stripped(col, prepared.note.fields[0])
-        mid = prepared.note.mid
-        options = prepared.options
-        scope = _scope_decks(col, prepared) if options.deck_scope else None
-        for seen_key, seen_mid, seen_deck in self._seen:
-            if seen_key != key or (seen_mid != mid and not options.check_all_models):
-                continue
-            if options.deck_scope and (scope is None or seen_deck not in scope):
-                continue
-            return True
-        return False
-
-    def add(self, col: Collection, prepared: PreparedNote) -> None:
-        self._seen.append((_stripped(col, prepared.note.fields[0]), prepared.note.mid, prepared.deck_id))
-
-
-def _fields_state(col: Collection, prepared: PreparedNote) -> int:
-    note, options = prepared.note, prepared.options
-    with _MediaReferences(prepared):
-        if not options.custom:
-            return int(note.fields_check())
-        first = note.fields[0]
-        if not first.strip():
-            return EMPTY
-        key = _stripped(col, first)
-        sql = "select id, flds from notes where csum = ? and id != ?"
-        args: list[Any] = [int(sha1(key.encode("utf-8")).hexdigest()[:8], 16), note.id]
-        if not options.check_all_models:
-            sql += " and mid = ?"
-            args.append(note.mid)
-        # The checksum has 32 bits, so compare the text too (upstream trusts the checksum alone).
-        rows = database(col).all(sql, *args)
-        matches = [nid for nid, flds in rows if _stripped(col, flds.split("\x1f", 1)[0]) == key]
-    if not matches:
-        return 0
-    if not options.deck_scope:
-        return DUPLICATE
-    scope = _scope_decks(col, prepared)
-    if scope is None:
-        return 0
-    found = database(col).scalar(
-        f"select 1 from cards where nid in ({_ints(matches)}) and did in ({_ints(scope)}) limit 1"
-    )
-    return DUPLICATE if found else 0
-
-
-class _MediaReferences:
-    """Temporarily append media references (by requested name) so the check sees what will be stored."""
-
-    def __init__(self, prepared: PreparedNote) -> None:
-        self._prepared = prepared
-        self._saved: list[str] = []
-
-    def __enter__(self) -> None:
-        note = self._prepared.note
-        self._saved = list(note.fields)
-        names = note.keys()
-        for pending in self._prepared.media:
-            reference = pending.reference(safe_media_name(pending.media.filename))
-            for field_name in pending.fields:
-                if field_name in names:
-                    note[field_name] += reference
-
-    def __exit__(self, *exc: object) -> None:
-        self._prepared.note.fields[:] = self._saved
-
-
-def _scope_decks(col: Collection, prepared: PreparedNote) -> set[int] | None:
-    """The decks a deck-scoped check looks in; None when the named scope deck does not exist."""
-    options = prepared.options
-    if options.deck_name is not None:
-        deck_id = col.decks.id_for_name(options.deck_name)
-        if deck_id is None:
-            return None
-    else:
-        deck_id = prepared.deck_id
-    if options.check_children:
-        return {int(d) for d in col.decks.deck_and_child_ids(deck_id)}
-    return {int(deck_id)}
-
-
-def _stripped(col: Collection, text: str) -> str:
-    from anki.collection import StripHtmlMode
-
-    return col._backend.strip_html(text=text, mode=StripHtmlMode.PRESERVE_MEDIA_FILENAMES)
-
-
-def _ints(values: Any) -> str:
-    return ",".join(str(int(v)) for v in values)
+@contextmanager
+def with_media_references(prepared: PreparedNote) -> Iterator[None]:
+    """Temporarily append the media references the note will get, for Anki's own field check."""
+    note = prepared.note
+    saved = list(note.fields)
+    names = note.keys()
+    for pending in prepared.media:
+        reference = pending.reference(stored_media_name(pending.media.filename))
+        for field_name in pending.fields:
+            if field_name in names:
+                note[field_name] += reference
+    try:
+        yield
+    finally:
+        note.fields[:] = saved
 
 
 def _object(value: Any, what: str) -> dict[str, Any]:
@@ -272,8 +210,11 @@ def _options(value: Any) -> DuplicateOptions:
     )
 
 
-def fetch_note_media(spec: dict[str, Any], timeout_ms: float) -> list[PendingMedia]:
-    """Fetch the bytes of a note object's ``audio``/``video``/``picture`` entries, storing nothing."""
+def fetch_note_media(spec: dict[str, Any], timeout_ms: float, *, read: bool = True) -> list[PendingMedia]:
+    """Fetch the bytes of a note object's ``audio``/``video``/``picture`` entries, storing nothing.
+
+    With ``read`` false, base64 ``data`` is still decoded (no I/O) but paths and URLs are not touched.
+    """
     pending: list[PendingMedia] = []
     for kind in MEDIA_KINDS:
         items = spec.get(kind)
@@ -284,16 +225,21 @@ def fetch_note_media(spec: dict[str, Any], timeout_ms: float) -> list[PendingMed
             filename = item.get("filename")
             if not isinstance(filename, str) or not filename:
                 raise InvalidParams(f'{kind} has no "filename" property')
-            media = fetch_media(
-                filename,
-                data=item.get("data"),
-                path=item.get("path"),
-                url=item.get("url"),
-                timeout_ms=timeout_ms,
-            )
-            skip = item.get("skipHash")
-            if skip is not None and media.md5() == skip:
-                continue
+            if read or item.get("data"):
+                media = fetch_media(
+                    filename,
+                    data=item.get("data"),
+                    path=item.get("path"),
+                    url=item.get("url"),
+                    timeout_ms=timeout_ms,
+                )
+                skip = item.get("skipHash")
+                if skip is not None and media.md5() == skip:
+                    continue
+            elif item.get("path") or item.get("url"):
+                media = MediaBytes(filename, b"")  # never stored: only its name is referenced
+            else:
+                raise InvalidParams(NO_SOURCE)
             fields = item.get("fields") or []
             fields = [fields] if isinstance(fields, str) else fields
             pending.append(PendingMedia(media, kind, list(fields), bool(item.get("deleteExisting"))))

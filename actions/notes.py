@@ -5,17 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .context import Context
+from .duplicates import DuplicateChecker
 from .errors import ActionError, InvalidParams, NotFound
 from .lookup import database
-from .note_spec import (
-    BatchDuplicates,
-    PreparedNote,
-    check_addable,
-    fetch_note_media,
-    prepare_note,
-    set_fields,
-    store_note_media,
-)
+from .note_spec import NoteBuilder, PreparedNote, fetch_note_media, set_fields, store_note_media
 from .registry import Registry
 
 if TYPE_CHECKING:
@@ -42,17 +35,16 @@ def add_notes(ctx: Context, *, notes: list[Any]) -> list[int]:
 @action("canAddNotes")
 def can_add_notes(ctx: Context, *, notes: list[Any]) -> list[bool]:
     """Whether each note could be added now (each judged alone; nothing is stored)."""
-    return [_addable_error(ctx, spec) is None for spec in notes]
+    return [error is None for error in _addable_errors(ctx, notes)]
 
 
 @action("canAddNotesWithErrorDetail")
 def can_add_notes_with_error_detail(ctx: Context, *, notes: list[Any]) -> list[dict[str, Any]]:
     """Like canAddNotes, with the reason for each note that could not be added."""
-    results: list[dict[str, Any]] = []
-    for spec in notes:
-        error = _addable_error(ctx, spec)
-        results.append({"canAdd": True} if error is None else {"canAdd": False, "error": error})
-    return results
+    return [
+        {"canAdd": True} if error is None else {"canAdd": False, "error": error}
+        for error in _addable_errors(ctx, notes)
+    ]
 
 
 @action("findNotes")
@@ -99,37 +91,43 @@ def _add_all(ctx: Context, specs: list[Any], *, single: bool) -> list[int]:
     from anki.collection import AddNoteRequest
 
     col = ctx.col
-    prepared: list[PreparedNote] = []
-    errors: list[str] = []
-    batch = BatchDuplicates()
+    slots = _prepare_all(ctx, specs, read_media=True, single=single)
+    ready = [item for item in slots if isinstance(item, PreparedNote)]
+    verdicts = iter(DuplicateChecker(col).errors(ready, batch=True))
+    errors = [item if isinstance(item, str) else next(verdicts) for item in slots]
+    failures = [error for error in errors if error is not None]
+    if failures:
+        if single:
+            raise ActionError(failures[0])
+        # Upstream's text: the Python list of messages, one per failed note, in order.
+        raise ActionError(str(failures))
+    # Everything was checked before anything is written: a failing batch leaves no note and no file.
+    for item in ready:
+        store_note_media(col, item.note, item.media)
+    col.add_notes([AddNoteRequest(item.note, item.deck_id) for item in ready])
+    return [int(item.note.id) for item in ready]
+
+
+def _addable_errors(ctx: Context, specs: list[Any]) -> list[str | None]:
+    """Each note judged alone against the collection; media is neither read nor stored."""
+    slots = _prepare_all(ctx, specs, read_media=False, single=False)
+    ready = [item for item in slots if isinstance(item, PreparedNote)]
+    verdicts = iter(DuplicateChecker(ctx.col).errors(ready, batch=False))
+    return [item if isinstance(item, str) else next(verdicts) for item in slots]
+
+
+def _prepare_all(ctx: Context, specs: list[Any], *, read_media: bool, single: bool) -> list[PreparedNote | str]:
+    """Each note built, or the error text that stopped it (raised at once when ``single``)."""
+    builder = NoteBuilder(ctx.col, ctx.settings.webTimeout)
+    slots: list[PreparedNote | str] = []
     for spec in specs:
         try:
-            item = prepare_note(col, spec, with_media=True, timeout_ms=ctx.settings.webTimeout)
-            check_addable(col, item, batch)
+            slots.append(builder.prepare(spec, read_media=read_media))
         except ActionError as exc:
             if single:
                 raise
-            errors.append(exc.message)
-            continue
-        batch.add(col, item)
-        prepared.append(item)
-    if errors:
-        # Upstream's text: the Python list of messages, one per failed note.
-        raise ActionError(str(errors))
-    for item in prepared:
-        store_note_media(col, item.note, item.media)
-    col.add_notes([AddNoteRequest(item.note, item.deck_id) for item in prepared])
-    return [int(item.note.id) for item in prepared]
-
-
-def _addable_error(ctx: Context, spec: Any) -> str | None:
-    col = ctx.col
-    try:
-        item = prepare_note(col, spec, with_media=False, timeout_ms=ctx.settings.webTimeout)
-        check_addable(col, item)
-    except ActionError as exc:
-        return exc.message
-    return None
+            slots.append(exc.message)
+    return slots
 
 
 def _get_note(col: Collection, note_id: Any) -> Any:
