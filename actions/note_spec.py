@@ -7,6 +7,8 @@ bytes are fetched when asked, and stored only by ``store_note_media``.
 from __future__ import annotations
 
 import html
+import secrets
+import string
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -90,6 +92,7 @@ class NoteBuilder:
         self._timeout_ms = timeout_ms
         self._models: dict[str, NotetypeDict] = {}
         self._decks: dict[str, DeckId] = {}
+        self._templates: dict[int, Note] = {}
 
     def prepare(self, spec: Any, *, read_media: bool) -> PreparedNote:
         """Build the note a client describes, without adding it; raises the upstream error texts.
@@ -100,12 +103,25 @@ class NoteBuilder:
         spec = _object(spec, "note")
         model = self._model(_required_str(spec, "modelName"))
         deck_id = self._deck(_required_str(spec, "deckName"))
-        note = self._col.new_note(model)
+        note = self._new_note(model)
         set_fields(note, _object(spec.get("fields", {}), "fields"), match_case=False)
         note.tags = _tags(spec.get("tags"))
         options = _options(spec.get("options"))
         media = fetch_note_media(spec, self._timeout_ms, read=read_media)
         return PreparedNote(note, deck_id, options, media, is_cloze=model["type"] == MODEL_CLOZE)
+
+    def _new_note(self, model: NotetypeDict) -> Note:
+        # Asking the backend for each new note cost as much as adding it. A new note differs from
+        # another new note of its type only by its random guid, so clone one per type.
+        template = self._templates.get(model["id"])
+        if template is None:
+            template = self._templates[model["id"]] = self._col.new_note(model)
+        note = object.__new__(type(template))
+        note.__dict__.update(template.__dict__)
+        note.guid = _guid()
+        note.fields = list(template.fields)
+        note.tags = []
+        return note
 
     def _model(self, name: str) -> NotetypeDict:
         if name not in self._models:
@@ -141,6 +157,19 @@ def store_note_media(col: Collection, note: Note, media: list[PendingMedia]) -> 
             if field_name in names:
                 note[field_name] += pending.reference(name)
     return stored
+
+
+_GUID_ALPHABET = string.ascii_letters + string.digits + "!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+
+
+def _guid() -> str:
+    """A random 64-bit number in Anki's base-91 guid alphabet (what the backend's new_note gives)."""
+    number = secrets.randbits(64)
+    digits: list[str] = []
+    while number:
+        number, digit = divmod(number, 91)
+        digits.append(_GUID_ALPHABET[digit])
+    return "".join(reversed(digits))
 
 
 @contextmanager

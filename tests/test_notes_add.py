@@ -324,3 +324,17 @@ def test_yomitan_duplicate_probe(client: ApiClient, server: RunningServer) -> No
     assert error is None
     assert result[0]["canAdd"] is False and DUPLICATE in result[0]["error"]
     assert result[1] == {"canAdd": True}
+
+
+def test_add_notes_gives_every_note_its_own_guid_fields_and_tags(client: ApiClient, server: RunningServer) -> None:
+    """Notes of one batch are built from one template per note type; nothing may be shared between them."""
+    specs = [note(f"word {i}", f"meaning {i}", tags=[f"t{i}"]) for i in range(30)]
+    ids = client.invoke("addNotes", notes=specs)
+    rows = server.on_collection(
+        lambda col: col.db.all(f"select id, guid, flds, tags from notes where id in {tuple(ids)}")
+    )
+    assert len({guid for _, guid, _, _ in rows}) == 30
+    assert all(guid and "\x1f" not in guid and " " not in guid for _, guid, _, _ in rows)
+    by_id = {nid: (flds, tags) for nid, _, flds, tags in rows}
+    for i, note_id in enumerate(ids):
+        assert by_id[note_id] == (f"word {i}\x1fmeaning {i}", f" t{i} ")
