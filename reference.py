@@ -18,11 +18,14 @@ END = "<!-- actions:end -->"
 DOMAIN_TITLES = {
     "misc": "Miscellaneous",
     "decks": "Decks",
+    "deck_config": "Deck options",
     "models": "Note types (models)",
     "notes": "Notes",
+    "note_edits": "Note changes",
     "cards": "Cards",
     "media": "Media",
     "tags": "Tags",
+    "stats": "Statistics",
 }
 
 

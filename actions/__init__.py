@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import cards, decks, media, misc, models, notes, tags
+from . import cards, deck_config, decks, media, misc, models, note_edits, notes, stats, tags
 from .dispatch import Dispatcher
 from .registry import Action, merge_registries
 
@@ -12,11 +12,14 @@ ACTIONS: dict[str, Action] = merge_registries(
     (
         misc.registry,
         decks.registry,
+        deck_config.registry,
         models.registry,
         notes.registry,
+        note_edits.registry,
         cards.registry,
         media.registry,
         tags.registry,
+        stats.registry,
     )
 )
 """Wire name -> action, built once; lookups are one dict access."""
