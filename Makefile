@@ -31,7 +31,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP) $(MYPY_PATH)/ankiconnect_live
 	MYPYPATH=$(MYPY_PATH) $(BIN)/mypy -p ankiconnect_live
-	MYPYPATH=$(MYPY_PATH):tests $(BIN)/mypy --explicit-package-bases tests bench
+	MYPYPATH=$(MYPY_PATH):tests:bench $(BIN)/mypy --explicit-package-bases tests bench
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(ARGS)
