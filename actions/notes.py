@@ -32,6 +32,19 @@ def add_notes(ctx: Context, *, notes: list[Any]) -> list[int]:
     return _add_all(ctx, notes, single=False)
 
 
+@action("canAddNote")
+def can_add_note(ctx: Context, *, note: Any) -> bool:
+    """Whether one note could be added now (nothing is stored)."""
+    return _addable_errors(ctx, [note])[0] is None
+
+
+@action("canAddNoteWithErrorDetail")
+def can_add_note_with_error_detail(ctx: Context, *, note: Any) -> dict[str, Any]:
+    """Like canAddNote, with the reason when the note could not be added."""
+    [error] = _addable_errors(ctx, [note])
+    return {"canAdd": True} if error is None else {"canAdd": False, "error": error}
+
+
 @action("canAddNotes")
 def can_add_notes(ctx: Context, *, notes: list[Any]) -> list[bool]:
     """Whether each note could be added now (each judged alone; nothing is stored)."""

@@ -1,14 +1,23 @@
-"""Tag actions."""
+"""Tag actions: each is one backend operation, so a tag change applies to every note or to none."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .context import Context
+from .errors import InvalidParams
 from .registry import Registry
+
+if TYPE_CHECKING:
+    from anki.collection import Collection
 
 __all__ = ["registry"]
 
 registry = Registry("tags")
 action = registry.action
+
+_REGEX_META = set("\\.+*?()|[]{}^$#&-~")
+"""The characters Anki's (Rust) regex syntax needs escaped; Python's re.escape differs."""
 
 
 @action("getTags")
@@ -27,3 +36,47 @@ def add_tags(ctx: Context, *, notes: list[int], tags: str, add: bool = True) -> 
         ctx.col.tags.bulk_add(note_ids, tags)
     else:
         ctx.col.tags.bulk_remove(note_ids, tags)
+
+
+@action("removeTags")
+def remove_tags(ctx: Context, *, notes: list[int], tags: str) -> None:
+    """Remove space-separated tags (and their child tags) from notes."""
+    from anki.notes import NoteId
+
+    ctx.col.tags.bulk_remove([NoteId(n) for n in notes], tags)
+
+
+@action("clearUnusedTags")
+def clear_unused_tags(ctx: Context) -> None:
+    """Forget the tags no note uses any more."""
+    ctx.col.tags.clear_unused_tags()
+
+
+@action("replaceTags")
+def replace_tags(ctx: Context, *, notes: list[int], tag_to_replace: str, replace_with_tag: str) -> None:
+    """In the given notes, replace a tag (whole tag, any case) by another; notes that do not exist are skipped."""
+    _check_replacement(replace_with_tag)
+    if notes:  # Anki reads an empty id list as "every note"
+        _replace_tag(ctx.col, notes, tag_to_replace, replace_with_tag)
+
+
+@action("replaceTagsInAllNotes")
+def replace_tags_in_all_notes(ctx: Context, *, tag_to_replace: str, replace_with_tag: str) -> None:
+    """In every note, replace a tag (whole tag, any case) by another."""
+    _check_replacement(replace_with_tag)
+    _replace_tag(ctx.col, [], tag_to_replace, replace_with_tag)
+
+
+def _check_replacement(tag: str) -> None:
+    # Upstream adds such a "tag" as several tags; Anki's find-and-replace refuses it, and so do we.
+    if len(tag.split()) > 1:
+        raise InvalidParams("replace_with_tag must be a single tag, without spaces")
+
+
+def _replace_tag(col: Collection, notes: list[int], old: str, new: str) -> None:
+    """Anki's tag find-and-replace (one transaction, done in the backend), anchored to match whole tags."""
+    if not old.strip():
+        return  # no tag is empty: nothing to replace
+    pattern = "^" + "".join("\\" + c if c in _REGEX_META else c for c in old) + "$"
+    # "$" in a replacement names a capture group; "$$" is a literal "$". An empty result removes the tag.
+    col.tags.find_and_replace(notes, pattern, new.strip().replace("$", "$$"), regex=True, match_case=False)
