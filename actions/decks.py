@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
 from .context import Context
-from .errors import InvalidParams
+from .errors import InvalidParams, NotFound
+from .lookup import database
 from .registry import Registry
+
+if TYPE_CHECKING:
+    from anki.collection import Collection
+    from anki.decks import DeckTreeNode
 
 __all__ = ["registry"]
 
 registry = Registry("decks")
 action = registry.action
+
+CARDS_TOO_REQUIRED = "Since Anki 2.1.28 it's not possible to delete decks without deleting cards as well"
 
 
 @action("deckNames")
@@ -27,8 +38,125 @@ def deck_names_and_ids(ctx: Context) -> dict[str, int]:
 @action("createDeck")
 def create_deck(ctx: Context, *, deck: str) -> int:
     """Create a deck (and its missing parents); an existing deck's id is returned unchanged."""
-    if not deck.strip():
+    return _deck_id_creating(ctx.col, deck)
+
+
+@action("getDecks")
+def get_decks(ctx: Context, *, cards: list[int]) -> dict[str, list[int]]:
+    """The given cards grouped by the name of the deck each is in now; cards that do not exist are left out."""
+    from anki.decks import DeckId
+
+    col = ctx.col
+    names = {deck.id: deck.name for deck in col.decks.all_names_and_ids()}
+    decks: dict[str, list[int]] = {}
+    # Missing cards match no row, so they are left out; upstream lists them under "Default" (D8).
+    for deck_id, deck_cards in _cards_by_deck(col, cards):
+        # A card whose deck is gone (until Check Database fixes it) gets Anki's "no deck" name.
+        name = names.get(deck_id) or col.decks.name(DeckId(deck_id))
+        decks.setdefault(name, []).extend(deck_cards)
+    return decks
+
+
+@action("changeDeck")
+def change_deck(ctx: Context, *, cards: list[int], deck: str) -> None:
+    """Move cards to a deck, creating it if missing; cards in a filtered deck leave it first."""
+    from anki.cards import CardId
+
+    col = ctx.col
+    deck_id = _deck_id_creating(col, deck)
+    # Anki's own op, not upstream's raw SQL: it returns cards from filtered decks to their home deck first,
+    # marks the moved cards modified (usn -1, mod now) so the move syncs, and records one undo step.
+    col.set_deck([CardId(card_id) for card_id in cards], deck_id)
+
+
+@action("deleteDecks")
+def delete_decks(ctx: Context, *, decks: list[str], cardsToo: bool | None = False) -> None:
+    """Delete decks with their child decks and cards (``cardsToo`` must be true); unknown names are skipped."""
+    if not cardsToo:
+        raise InvalidParams(CARDS_TOO_REQUIRED)
+    col = ctx.col
+    deck_ids = {deck_id for name in decks if (deck_id := col.decks.id_for_name(name)) is not None}
+    if deck_ids:
+        col.decks.remove(sorted(deck_ids))
+
+
+@action("getDeckStats")
+def get_deck_stats(ctx: Context, *, decks: list[str]) -> dict[str, dict[str, Any]]:
+    """Due counts of decks from the scheduler's deck tree, keyed by deck id; unknown names are left out."""
+    col = ctx.col
+    # id_for_name, not upstream's decks.id(), which creates a deck for every unknown name (D7).
+    wanted = {deck_id for name in decks if (deck_id := col.decks.id_for_name(name)) is not None}
+    if not wanted:
+        return {}
+    nodes = _tree_nodes(col.sched.deck_due_tree())
+    stats = {str(node.deck_id): _deck_stats(node) for node in nodes if node.deck_id in wanted}
+    # Anki leaves an empty Default deck out of the tree (upstream then omits it); its counts are all zero.
+    for deck_id in sorted(wanted - {int(key) for key in stats}):
+        stats[str(deck_id)] = _empty_deck_stats(col, deck_id)
+    return stats
+
+
+@action("deckNameFromId")
+def deck_name_from_id(ctx: Context, *, deckId: int) -> str:
+    """The full name of the deck with this id."""
+    from anki.decks import DeckId
+
+    # name_if_exists, not upstream's decks.get(), which falls back to "Default" for an unknown id (D6).
+    name = ctx.col.decks.name_if_exists(DeckId(deckId))
+    if name is None:
+        raise NotFound(f"deck was not found: {deckId}")
+    return name
+
+
+def _deck_id_creating(col: Collection, name: str) -> int:
+    """The id of the deck with this name (ignoring case), created with its missing parents if needed."""
+    if not name.strip():
         raise InvalidParams("deck name must not be empty")
-    deck_id = ctx.col.decks.id(deck, create=True)
-    assert deck_id is not None
-    return int(deck_id)
+    return col.decks.add_normal_deck_with_name(name).id
+
+
+def _cards_by_deck(col: Collection, card_ids: list[int]) -> list[tuple[int, list[int]]]:
+    """(deck id, its cards in the order given) for the decks holding any of the cards, in order of first mention.
+
+    One query however many cards: the ids go in as one JSON parameter (no SQL text to build, no limit on
+    bound variables) and SQLite groups them, which leaves Python one short loop per deck, not per card.
+    """
+    if not card_ids:
+        return []
+    # An aggregate's ORDER BY needs SQLite 3.44; Anki 26.9 (our minimum) bundles 3.49.
+    sql = (
+        "select c.did, json_group_array(c.id order by j.key) from json_each(?) as j"
+        " join cards as c on c.id = j.value group by c.did order by min(j.key)"
+    )
+    return [(deck_id, json.loads(ids)) for deck_id, ids in database(col).all(sql, json.dumps(card_ids))]
+
+
+def _tree_nodes(root: DeckTreeNode) -> Iterator[DeckTreeNode]:
+    """Every node of a deck tree, parents before their children, siblings in Anki's order."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children))
+
+
+def _deck_stats(node: DeckTreeNode) -> dict[str, Any]:
+    # "name" is the node's own name (the last "::" component), as upstream sends it.
+    return _stats(node.deck_id, node.name, node.new_count, node.learn_count, node.review_count, node.total_in_deck)
+
+
+def _empty_deck_stats(col: Collection, deck_id: int) -> dict[str, Any]:
+    from anki.decks import DeckId
+
+    return _stats(deck_id, col.decks.basename(col.decks.name(DeckId(deck_id))), 0, 0, 0, 0)
+
+
+def _stats(deck_id: int, name: str, new: int, learn: int, review: int, total: int) -> dict[str, Any]:
+    return {
+        "deck_id": deck_id,
+        "name": name,
+        "new_count": new,
+        "learn_count": learn,
+        "review_count": review,
+        "total_in_deck": total,
+    }
