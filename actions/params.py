@@ -171,7 +171,15 @@ def _list(item: Converter, expected: str) -> Converter:
     def convert(value: Any, where: str) -> Any:
         if not isinstance(value, list):
             raise _Mismatch(where, expected, value)
-        return [item(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if item is _int and all(type(v) is int for v in value):
+            return value  # the common case (lists of ids) needs no per-element work
+        converted = []
+        for i, v in enumerate(value):
+            try:
+                converted.append(item(v, where))
+            except _Mismatch as exc:  # name the element only on failure: paths cost time on long lists
+                raise _Mismatch(f"{where}[{i}]{exc.where[len(where) :]}", exc.expected, exc.value) from None
+        return converted
 
     return convert
 
@@ -180,7 +188,15 @@ def _dict(item: Converter, expected: str) -> Converter:
     def convert(value: Any, where: str) -> Any:
         if not isinstance(value, dict):
             raise _Mismatch(where, expected, value)
-        return {k: item(v, f"{where}.{k}") for k, v in value.items()}
+        if item is _any:
+            return value
+        converted = {}
+        for k, v in value.items():
+            try:
+                converted[k] = item(v, where)
+            except _Mismatch as exc:
+                raise _Mismatch(f"{where}.{k}{exc.where[len(where) :]}", exc.expected, exc.value) from None
+        return converted
 
     return convert
 
