@@ -45,6 +45,9 @@ class HeadlessRuntime:
     def profile_name(self) -> str | None:
         return self._profile
 
+    def gui(self) -> None:
+        return None
+
     # owner thread
 
     def post(self, fn: Callable[[], None]) -> Any:

@@ -26,6 +26,7 @@ DOMAIN_TITLES = {
     "media": "Media",
     "tags": "Tags",
     "stats": "Statistics",
+    "graphical": "Graphical (need Anki's window; `unsupported action` headless)",
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import cards, deck_config, decks, media, misc, models, note_edits, notes, stats, tags
+from . import cards, deck_config, decks, graphical, media, misc, models, note_edits, notes, stats, tags
 from .dispatch import Dispatcher
 from .registry import Action, merge_registries
 
@@ -20,6 +20,7 @@ ACTIONS: dict[str, Action] = merge_registries(
         media.registry,
         tags.registry,
         stats.registry,
+        graphical.registry,
     )
 )
 """Wire name -> action, built once; lookups are one dict access."""

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Set
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..settings import Settings
 from ..wire import Caller, Outcome
-from .errors import CollectionUnavailable
+from .errors import CollectionUnavailable, UnsupportedAction
 
 if TYPE_CHECKING:
     from anki.collection import Collection
 
-__all__ = ["Context", "Runtime"]
+    from .registry import Action
+
+__all__ = ["Context", "GuiHost", "Runtime"]
+
+
+class GuiHost(Protocol):
+    """Runs graphical actions in the desktop app (provided by the add-on, absent headless)."""
+
+    def run(self, action: str, **params: Any) -> Any:
+        """Run one graphical action on the GUI thread and return its result."""
 
 
 class Runtime(Protocol):
@@ -28,6 +37,9 @@ class Runtime(Protocol):
     def profile_name(self) -> str | None:
         """The name of the open profile (headless: the collection's name)."""
 
+    def gui(self) -> GuiHost | None:
+        """The GUI host, or None when there is no Anki window."""
+
 
 @dataclass(frozen=True, slots=True)
 class Context:
@@ -37,7 +49,8 @@ class Context:
     settings: Settings
     caller: Caller
     run_nested: Callable[[Any], Outcome]
-    action_names: Set[str]
+    actions: Mapping[str, Action]
+    """Every action this server has, by wire name (for apiReflect)."""
 
     @property
     def col(self) -> Collection:
@@ -46,6 +59,13 @@ class Context:
         if col is None:
             raise CollectionUnavailable()
         return col
+
+    @property
+    def gui(self) -> GuiHost:
+        gui = self.runtime.gui()
+        if gui is None:  # the dispatcher refuses graphical actions first; this guards other callers
+            raise UnsupportedAction()
+        return gui
 
     @property
     def profile(self) -> str | None:

@@ -58,7 +58,8 @@ class Dispatcher:
         if name not in KEY_EXEMPT and not key_matches(key, settings.api_key):
             raise Denied("valid api key must be provided")
         action = self.lookup(name, version)
-        if action is None:
+        if action is None or (action.gui and self.runtime.gui() is None):
+            # Without Anki's window a graphical action does not exist here: clients fall back on exactly this.
             raise UnsupportedAction()
         params = bind_params(name, action.params, request.get("params", {}))
 
@@ -67,5 +68,5 @@ class Dispatcher:
                 return Outcome(DEFAULT_VERSION, error=str(InvalidParams("multi is nested too deeply")))
             return self.run(sub_request, caller, depth + 1)
 
-        context = Context(self.runtime, settings, caller, run_nested, self.actions.keys())
+        context = Context(self.runtime, settings, caller, run_nested, self.actions)
         return action.handler(context, **params)

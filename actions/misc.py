@@ -47,8 +47,12 @@ def api_reflect(ctx: Context, *, scopes: Any = None, actions: Any = None) -> dic
     result: dict[str, Any] = {"scopes": []}
     if "actions" in scopes:
         result["scopes"].append("actions")
-        names = ctx.action_names
-        result["actions"] = sorted(names) if actions is None else [a for a in actions if a in names]
+        names = ctx.actions.keys()
+        listed = sorted(names) if actions is None else [a for a in actions if a in names]
+        result["actions"] = listed
+        if ctx.runtime.gui() is None:
+            # Our addition: which of the listed actions need Anki's window and answer `unsupported action` here.
+            result["guiOnly"] = [name for name in listed if ctx.actions[name].gui]
     return result
 
 

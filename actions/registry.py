@@ -10,7 +10,7 @@ from typing import Any
 
 from .params import ParamSpec, param_specs
 
-__all__ = ["Action", "Registry", "merge_registries"]
+__all__ = ["Action", "Handler", "Registry", "merge_registries"]
 
 Handler = Callable[..., Any]
 

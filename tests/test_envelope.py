@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 from support import ApiClient, RunningServer, WsApiClient
 
@@ -52,8 +54,20 @@ def test_envelope_schema_errors(client: ApiClient) -> None:
     assert client.call({"action": "version", "params": []}) == (None, "[] is not of type 'object'")
 
 
-def test_unknown_actions_of_later_releases_are_unsupported(client: ApiClient) -> None:
-    assert client.call({"action": "guiBrowse", "version": 6, "params": {"query": ""}}) == (None, "unsupported action")
+def test_graphical_actions_are_unsupported_headless(client: ApiClient) -> None:
+    """Yomitan falls back to guiBrowse only when guiEditNote answers exactly `unsupported action`."""
+    assert client.call({"action": "guiEditNote", "version": 6, "params": {"note": 1}}) == (None, "unsupported action")
+    assert client.call({"action": "guiBrowse", "version": 2, "params": {"query": ""}}) == (None, "unsupported action")
+    # Even with params that would not validate: the action does not exist here at all.
+    assert client.call({"action": "guiBrowse", "params": {"bogus": 1}}) == (None, "unsupported action")
+
+
+def test_actions_are_a_subset_of_ankiconnects(client: ApiClient) -> None:
+    """Every action name is one of AnkiConnect's 122, spelled the same."""
+    reference = set(json.loads((Path(__file__).with_name("fixtures") / "ankiconnect_actions.json").read_text()))
+    assert len(reference) == 122
+    names = set(client.invoke("apiReflect", scopes=["actions"])["actions"])
+    assert names <= reference, names - reference
 
 
 def test_api_key_is_required_for_every_action_but_request_permission(
@@ -110,8 +124,9 @@ def test_no_key_configured_accepts_any_key(client: ApiClient) -> None:
 
 
 def test_api_reflect_lists_the_supported_actions(client: ApiClient) -> None:
-    result = client.invoke("apiReflect", scopes=["actions", "other"], actions=["addNote", "guiBrowse", 3])
-    assert result == {"scopes": ["actions"], "actions": ["addNote"]}
+    result = client.invoke("apiReflect", scopes=["actions", "other"], actions=["addNote", "guiBrowse", "nope", 3])
+    # Headless, graphical actions exist but are marked as needing Anki's window.
+    assert result == {"scopes": ["actions"], "actions": ["addNote", "guiBrowse"], "guiOnly": ["guiBrowse"]}
     everything = client.invoke("apiReflect", scopes=["actions"])
     assert "multi" in everything["actions"] and everything["actions"] == sorted(everything["actions"])
     assert client.error("apiReflect", scopes="actions") == "scopes has invalid value"
