@@ -17,6 +17,7 @@ from .settings import Settings, SettingsError, load_settings
 __all__ = ["default_collection", "main"]
 
 EXIT_USAGE = 2
+SYNC_PASSWORD_ENV = "ANKICONNECT_LIVE_SYNC_PASSWORD"
 
 
 def default_collection() -> Path:
@@ -46,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, which also serves ::1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8765; 0 picks a free port)")
     serve.add_argument("--api-key", help="require this key in every request")
+    serve.add_argument("--sync-endpoint", help="sync server URL for the sync action (default: AnkiWeb)")
+    serve.add_argument(
+        "--sync-user", help=f"sync account user name; the password is read from ${SYNC_PASSWORD_ENV}, never from flags"
+    )
     serve.add_argument("--config", type=Path, help="JSON file with add-on config keys (see config.md)")
     serve.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
     return parser
@@ -108,6 +113,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["webBindPort"] = args.port
     if args.api_key is not None:
         overrides["apiKey"] = args.api_key
+    if args.sync_endpoint is not None:
+        overrides["syncEndpoint"] = args.sync_endpoint
+    if args.sync_user is not None:
+        overrides["syncUser"] = args.sync_user
     return load_settings(*sources, overrides)
 
 

@@ -17,12 +17,18 @@ END = "<!-- actions:end -->"
 
 DOMAIN_TITLES = {
     "misc": "Miscellaneous",
+    "profiles": "Profiles",
+    "sync": "Sync",
+    "packages": "Packages",
     "decks": "Decks",
     "deck_config": "Deck options",
     "models": "Note types (models)",
+    "model_fields": "Note type fields",
+    "model_templates": "Note type templates and styling",
     "notes": "Notes",
     "note_edits": "Note changes",
     "cards": "Cards",
+    "scheduling": "Card scheduling",
     "media": "Media",
     "tags": "Tags",
     "stats": "Statistics",

@@ -36,6 +36,9 @@ class Settings:
     webHostAllowList: tuple[str, ...] = ()
     webMaxBodyBytes: int = 256 * 1024 * 1024
     webTimeout: int = 10000
+    syncEndpoint: str | None = None
+    syncUser: str | None = None
+    syncMedia: bool = True
     # Hidden upstream keys, honoured when present.
     webCorsOrigin: str | None = None
     apiVersion: int = API_VERSION
@@ -108,6 +111,9 @@ _EXPECTED: dict[str, tuple[tuple[type, ...], str]] = {
     "webBindPort": ((int,), "an integer"),
     "webMaxBodyBytes": ((int,), "an integer"),
     "webTimeout": ((int, float), "a number"),
+    "syncEndpoint": ((str, type(None)), "a string or null"),
+    "syncUser": ((str, type(None)), "a string or null"),
+    "syncMedia": ((bool,), "true or false"),
     "webCorsOrigin": ((str, type(None)), "a string or null"),
     "apiVersion": ((int,), "an integer"),
     "webHeadTimeout": ((int, float), "a number"),

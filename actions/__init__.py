@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
-from . import cards, deck_config, decks, graphical, media, misc, models, note_edits, notes, stats, tags
+from . import (
+    cards,
+    deck_config,
+    decks,
+    graphical,
+    media,
+    misc,
+    model_fields,
+    model_templates,
+    models,
+    note_edits,
+    notes,
+    packages,
+    profiles,
+    scheduling,
+    stats,
+    sync,
+    tags,
+)
 from .dispatch import Dispatcher
 from .registry import Action, merge_registries
 
@@ -11,12 +29,18 @@ __all__ = ["ACTIONS", "Action", "Dispatcher"]
 ACTIONS: dict[str, Action] = merge_registries(
     (
         misc.registry,
+        profiles.registry,
+        sync.registry,
+        packages.registry,
         decks.registry,
         deck_config.registry,
         models.registry,
+        model_fields.registry,
+        model_templates.registry,
         notes.registry,
         note_edits.registry,
         cards.registry,
+        scheduling.registry,
         media.registry,
         tags.registry,
         stats.registry,
