@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .actions import ACTIONS, Dispatcher
 from .actions.context import Runtime
-from .transport.bridge import Bridge, BridgeClosed, Post
+from .transport.bridge import Bridge, BridgeClosed, Done, Post
 from .transport.server import Server
 from .wire import DEFAULT_VERSION, Caller, Outcome
 
-__all__ = ["App"]
+__all__ = ["App", "Starter", "run_now"]
+
+Starter = Callable[[Dispatcher, dict[str, Any], Caller, Done], None]
+"""Starts one request on the owner thread and calls ``done`` with its Outcome when it is finished."""
+
+
+def run_now(dispatcher: Dispatcher, request: dict[str, Any], caller: Caller, done: Done) -> None:
+    """Headless: the owner thread runs the request to the end."""
+    done(dispatcher.run(request, caller))
 
 
 class App:
     """Wires the dispatcher to the server through the bridge to the collection's owner thread."""
 
-    def __init__(self, runtime: Runtime, post: Post) -> None:
+    def __init__(self, runtime: Runtime, post: Post, starter: Starter = run_now) -> None:
         self.runtime = runtime
         self.dispatcher = Dispatcher(ACTIONS, runtime)
         self.bridge = Bridge(post)
         self.server = Server(self.handle, runtime.settings)
+        self._starter = starter
 
     async def handle(self, request: dict[str, Any], caller: Caller) -> Outcome:
         """Run one request; actions that touch neither collection nor GUI skip the thread hop."""
@@ -29,9 +39,12 @@ class App:
         if action is not None and action.inline:
             return self.dispatcher.run(request, caller)
         try:
-            return await self.bridge.call(self.dispatcher.run, request, caller)
+            outcome: Outcome = await self.bridge.submit(
+                lambda done: self._starter(self.dispatcher, request, caller, done)
+            )
         except BridgeClosed as exc:
             return Outcome(version, error=str(exc))
+        return outcome
 
     def start(self) -> None:
         self.server.start()

@@ -1,4 +1,4 @@
-"""The one thread boundary: run a function on the collection's owner thread and await its result."""
+"""The one thread boundary: run work on the collection's owner thread and await its result."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["Bridge", "BridgeClosed", "Post"]
+__all__ = ["Bridge", "BridgeClosed", "Done", "Post"]
 
 T = TypeVar("T")
 Post = Callable[[Callable[[], None]], Any]
 """Queues a callable on the owner thread: ``mw.taskman.run_on_main`` in Anki, an executor headless."""
+Done = Callable[[Any], None]
+"""Called (from any thread, once) with the result of work started by ``Bridge.submit``."""
 
 
 class BridgeClosed(RuntimeError):
@@ -29,8 +31,17 @@ class Bridge:
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the owner thread. Must be awaited from the event loop, never from the owner."""
+        result: T = await self.submit(lambda done: done(fn(*args)))
+        return result
+
+    async def submit(self, start: Callable[[Done], None]) -> Any:
+        """Run ``start(done)`` on the owner thread; the result is what ``done`` is later called with.
+
+        ``start`` may finish the work at once or hand it on (to a background operation, a dialog...) and
+        call ``done`` from wherever it completes. An exception raised by ``start`` is raised here.
+        """
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
+        future: asyncio.Future[Any] = loop.create_future()
 
         def settle(result: Any, error: BaseException | None) -> None:
             if future.done():  # the awaiting request was cancelled; the work itself still ran
@@ -40,14 +51,16 @@ class Bridge:
             else:
                 future.set_result(result)
 
-        def run() -> None:
-            try:
-                outcome: tuple[Any, BaseException | None] = (fn(*args), None)
-            except BaseException as exc:  # handed to the awaiting coroutine
-                outcome = (None, exc)
+        def report(result: Any, error: BaseException | None = None) -> None:
             # RuntimeError: the loop has stopped, so nobody is waiting any more.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(settle, *outcome)
+                loop.call_soon_threadsafe(settle, result, error)
+
+        def run() -> None:
+            try:
+                start(report)
+            except BaseException as exc:  # handed to the awaiting coroutine
+                report(None, exc)
 
         with self._lock:
             if self._closed:
