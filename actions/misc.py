@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..settings import Settings
 from .context import Context
 from .errors import InvalidParams
 from .registry import Registry
 
-__all__ = ["registry"]
+__all__ = ["permission_result", "registry"]
 
 registry = Registry("misc")
 action = registry.action
@@ -27,14 +28,14 @@ def request_permission(ctx: Context, *, origin: str | None = None, allowed: bool
     ``origin`` and ``allowed`` are filled in by the server from the request, as upstream does; values a
     client sends are ignored. Without a GUI there is nobody to ask, so origins not already allowed are denied.
     """
-    if ctx.caller.origin_allowed:
-        # "requireApikey" is spelled as upstream sends it (its README says requireApiKey).
-        return {
-            "permission": "granted",
-            "requireApikey": ctx.settings.api_key is not None,
-            "version": ctx.settings.apiVersion,
-        }
-    return {"permission": "denied"}
+    return permission_result(ctx.settings, granted=ctx.caller.origin_allowed)
+
+
+def permission_result(settings: Settings, *, granted: bool) -> dict[str, Any]:
+    """requestPermission's answer; ``requireApikey`` is spelled as upstream sends it (its README differs)."""
+    if not granted:
+        return {"permission": "denied"}
+    return {"permission": "granted", "requireApikey": settings.api_key is not None, "version": settings.apiVersion}
 
 
 @action("apiReflect", inline=True)

@@ -60,6 +60,14 @@ class Server:
         return int(self.sockets[0].getsockname()[1])
 
     @property
+    def websocket_count(self) -> int:
+        return len(self.ws_api.connections)
+
+    @property
+    def http_count(self) -> int:
+        return len(self._http_connections)
+
+    @property
     def url(self) -> str:
         host = self._settings().webBindAddress
         return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"

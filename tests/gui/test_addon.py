@@ -1,0 +1,196 @@
+"""The add-on inside the real Anki desktop app: start-up, the server, profiles, undo and screen refresh."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import pytest
+from anki_harness import AnkiSession, spin, wait_until
+from support import http_post
+
+
+def _basic(front: str, back: str = "") -> dict[str, Any]:
+    return {"deckName": "Default", "modelName": "Basic", "fields": {"Front": front, "Back": back}}
+
+
+def test_anki_loaded_the_addon_and_it_serves(anki: AnkiSession) -> None:
+    assert anki.invoke("version") == 6
+    assert "Default" in anki.invoke("deckNames")
+
+
+def test_actions_run_off_the_main_thread_and_the_window_stays_responsive(anki: AnkiSession) -> None:
+    """A 3000-note addNotes runs as a background operation: Qt keeps processing events meanwhile."""
+    anki.fresh_profile()
+    port = anki.port
+    notes = [_basic(f"responsive {i}") for i in range(3000)]
+    replies: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: replies.append(
+            http_post(port, {"action": "addNotes", "version": 6, "params": {"notes": notes}}).json()
+        )
+    )
+    worker.start()
+    longest = 0.0
+    last = time.monotonic()
+    while worker.is_alive():
+        spin(1)
+        now = time.monotonic()
+        longest = max(longest, now - last)
+        last = now
+    assert replies[0]["error"] is None and len(replies[0]["result"]) == 3000
+    assert longest < 0.5, f"the main thread stalled for {longest:.3f} s"
+
+
+def test_one_undo_step_reverts_a_whole_request(anki: AnkiSession) -> None:
+    anki.fresh_profile()
+    ids = anki.invoke("addNotes", notes=[_basic("undo me 1"), _basic("undo me 2")])
+    mw = anki.mw
+    assert mw.col.undo_status().undo == "Add Note"
+    mw.undo()
+    wait_until(lambda: mw.col.note_count() == 0, message="the undo")
+    assert anki.invoke("notesInfo", notes=ids) == [{}, {}]
+
+
+def test_changes_are_announced_to_anki_screens(anki: AnkiSession) -> None:
+    from aqt import gui_hooks
+
+    anki.fresh_profile()
+    seen: list[Any] = []
+
+    def on_op(changes: Any, handler: object | None) -> None:
+        seen.append((changes, handler))
+
+    gui_hooks.operation_did_execute.append(on_op)
+    try:
+        anki.invoke("addNote", note=_basic("announced"))
+        wait_until(lambda: seen, message="operation_did_execute")
+    finally:
+        gui_hooks.operation_did_execute.remove(on_op)
+    changes, handler = seen[0]
+    assert changes.note and changes.card and changes.study_queues
+    assert handler is not None and type(handler).__name__ == "GuiStarter"
+
+
+def test_read_only_requests_change_no_undo_state(anki: AnkiSession) -> None:
+    anki.fresh_profile()
+    before = anki.mw.col.undo_status()
+    anki.invoke("findNotes", query="")
+    anki.invoke("deckNames")
+    assert anki.mw.col.undo_status() == before
+
+
+def test_without_an_open_profile_collection_actions_fail_at_once(anki: AnkiSession) -> None:
+    anki.close_profile()
+    try:
+        start = time.monotonic()
+        assert anki.error("deckNames") == "collection is not available"
+        assert time.monotonic() - start < 2
+        assert anki.invoke("version") == 6
+        assert anki.invoke("apiReflect", scopes=["actions"], actions=["deckNames"]) == {
+            "scopes": ["actions"],
+            "actions": ["deckNames"],
+        }
+        reply = anki.request({"action": "multi", "version": 6, "params": {"actions": [{"action": "version"}]}})
+        assert reply == {"result": [6], "error": None}
+    finally:
+        anki.fresh_profile()
+    assert anki.invoke("deckNames") == ["Default"]
+
+
+def test_api_edits_reach_an_open_browser_and_are_not_lost(anki: AnkiSession) -> None:
+    """Upstream's lost-edit bug: an open editor kept its stale copy and wrote it back over the API's change."""
+    import aqt
+    from anki.notes import NoteId
+
+    anki.fresh_profile()
+    note_id = anki.invoke("addNote", note=_basic("old front", "old back"))
+    browser = aqt.dialogs.open("Browser", anki.mw, search=(f"nid:{note_id}",))
+    try:
+        wait_until(lambda: browser.editor is not None and browser.editor.note is not None, message="the editor")
+        anki.invoke("updateNoteFields", note={"id": note_id, "fields": {"Front": "api front"}})
+        wait_until(lambda: browser.editor.note["Front"] == "api front", message="the editor to reload the note")
+        # The user now edits another field in the editor, which saves its copy of the note.
+        browser.editor.note["Back"] = "user back"
+        anki.mw.col.update_note(browser.editor.note)
+        note = anki.mw.col.get_note(NoteId(note_id))
+        assert (note["Front"], note["Back"]) == ("api front", "user back")
+    finally:
+        browser.close()
+        spin(50)
+
+
+def test_port_in_use_shows_a_notice_and_anki_keeps_working(anki: AnkiSession) -> None:
+    addon = anki.addon
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    taken = blocker.getsockname()[1]
+    config = addon.mw.addonManager.getConfig(addon.package)
+    try:
+        addon.on_config_updated({**config, "webBindPort": taken})
+        assert addon.app is None
+        assert f"{taken}" in (addon.listen_error or "") and "already in use" in (addon.listen_error or "")
+        from aqt.qt import QApplication
+
+        notices = [w for w in QApplication.topLevelWidgets() if w.objectName() == "ankiconnect_live_listen_failure"]
+        assert notices and notices[-1].isVisible() and not notices[-1].isModal()
+        for notice in notices:
+            notice.close()
+        assert anki.mw.col.note_count() >= 0  # Anki itself still works
+    finally:
+        blocker.close()
+        addon.on_config_updated(config)
+    assert anki.addon.app is not None and anki.invoke("version") == 6
+
+
+def test_config_changes_apply_without_restart(anki: AnkiSession) -> None:
+    addon = anki.addon
+    port = anki.port
+    origin = {"Origin": "https://reader.example"}
+    assert anki.call(lambda: http_post(port, {"action": "version"}, headers=origin)).status == 403
+    config = addon.mw.addonManager.getConfig(addon.package)
+    try:
+        addon.on_config_updated({**config, "webCorsOriginList": ["http://localhost", "https://reader.example"]})
+        assert anki.port == port  # the server was not restarted
+        assert anki.call(lambda: http_post(port, {"action": "version"}, headers=origin)).json() == 6
+        addon.on_config_updated({**config, "apiKey": "secret"})
+        assert anki.request({"action": "version", "version": 6})["error"] == "valid api key must be provided"
+        assert anki.request({"action": "version", "version": 6, "key": "secret"}) == {"result": 6, "error": None}
+    finally:
+        addon.on_config_updated(config)
+
+
+def test_a_new_port_in_the_config_restarts_the_server(anki: AnkiSession) -> None:
+    addon = anki.addon
+    old = anki.port
+    config = addon.mw.addonManager.getConfig(addon.package)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        new = probe.getsockname()[1]
+    try:
+        addon.on_config_updated({**config, "webBindPort": new})
+        assert anki.port == new != old
+        assert anki.invoke("version") == 6
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", old), timeout=1).close()
+    finally:
+        addon.on_config_updated(config)
+
+
+def test_tools_menu_shows_the_server_status(anki: AnkiSession) -> None:
+    from aqt.qt import QApplication, QMessageBox
+
+    actions = [a for a in anki.mw.form.menuTools.actions() if a.objectName() == "ankiconnect_live_status"]
+    assert len(actions) == 1
+    actions[0].trigger()
+    boxes = [w for w in QApplication.topLevelWidgets() if w.objectName() == "ankiconnect_live_status_box"]
+    assert boxes and boxes[-1].isVisible() and not boxes[-1].isModal()
+    box = boxes[-1]
+    assert isinstance(box, QMessageBox)
+    text = box.text()
+    assert f":{anki.port}" in text and "WebSocket clients connected: 0" in text
+    for box in boxes:
+        box.close()
