@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 MYPY_PATH := .mypy-path
 ARGS ?=
 
-.PHONY: serve test lint typecheck pytest bench clean
+.PHONY: serve test lint typecheck pytest bench ankiaddon clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -31,7 +31,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP) $(MYPY_PATH)/ankiconnect_live
 	MYPYPATH=$(MYPY_PATH) $(BIN)/mypy -p ankiconnect_live
-	MYPYPATH=$(MYPY_PATH):tests:bench $(BIN)/mypy --explicit-package-bases tests bench
+	MYPYPATH=$(MYPY_PATH):tests:bench $(BIN)/mypy --explicit-package-bases tests bench scripts
 
 # The add-on's tests boot real Anki, which allows one instance per process: they get their own run.
 pytest: $(STAMP)
@@ -41,5 +41,8 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
 
+ankiaddon: $(STAMP)
+	$(BIN)/python scripts/build_ankiaddon.py
+
 clean:
-	rm -rf $(VENV) $(MYPY_PATH) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(MYPY_PATH) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

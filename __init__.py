@@ -7,8 +7,14 @@ headless server and the tests never load Qt.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 __all__: list[str] = []
+
+_VENDOR = Path(__file__).with_name("_vendor")
+if _VENDOR.is_dir() and str(_VENDOR) not in sys.path:
+    # The installable add-on carries websockets and h11 (Anki has neither); the pinned copies go first.
+    sys.path.insert(0, str(_VENDOR))
 
 
 def _loaded_by_anki() -> bool:
