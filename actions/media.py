@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import glob
 import hashlib
+import http.client
 import os
 import re
+import time
 import unicodedata
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from .context import Context
 from .errors import ActionError, InvalidParams
@@ -65,23 +69,68 @@ def fetch_media(
             # Upstream's text (str of the OSError), raised as an action error so addNotes can list it.
             raise ActionError(str(exc)) from None
     if url:
-        return MediaBytes(filename, _download(url, timeout_ms / 1000))
+        return MediaBytes(filename, _download(url, timeout_ms))
     raise InvalidParams(NO_SOURCE)
 
 
-def _download(url: str, timeout: float) -> bytes:
+_DOWNLOAD_SCHEMES = ("http", "https")
+_CHUNK = 64 * 1024
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects like urllib, but never to ``ftp:`` (urllib's default allows it)."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if urllib.parse.urlsplit(newurl).scheme.lower() not in _DOWNLOAD_SCHEMES:
+            fp.close()
+            raise ActionError(f"{req.full_url} download failed: redirected to a non-HTTP URL {newurl}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_opener = urllib.request.build_opener(_HttpOnlyRedirects)
+"""Also honours the usual proxy environment variables, as Anki's own downloads do."""
+
+
+def _download(url: str, timeout_ms: float) -> bytes:
+    """GET ``url`` within ``timeout_ms`` (AnkiConnect's ``webTimeout``); only http and https."""
+    # urllib would also read file:, ftp: and data: URLs; a client asking for a web download must not read
+    # local files that way (path= is the explicit, documented way to do that).
+    if urllib.parse.urlsplit(url).scheme.lower() not in _DOWNLOAD_SCHEMES:
+        raise InvalidParams(f"{url} download failed: only http and https URLs can be downloaded")
+    timeout = max(timeout_ms, 1) / 1000  # 0 would make a non-blocking socket, negative an error
+    timed_out = ActionError(f"{url} download failed: timed out after {timeout_ms:.0f} ms (webTimeout)")
+    deadline = time.monotonic() + timeout
     request = urllib.request.Request(url, headers={"User-Agent": "AnkiConnect Live"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _opener.open(request, timeout=timeout) as response:
             if response.status != 200:
                 raise ActionError(f"{url} download failed with return code {response.status}")
-            body: bytes = response.read()
-            return body
+            # The socket timeout bounds each read; the deadline bounds a server that trickles bytes.
+            chunks: list[bytes] = []
+            while chunk := response.read1(_CHUNK):
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise timed_out
+            return b"".join(chunks)
     except urllib.error.HTTPError as exc:
+        exc.close()
         raise ActionError(f"{url} download failed with return code {exc.code}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        raise ActionError(f"{url} download failed: {reason}") from None
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise timed_out from None
+        raise ActionError(f"{url} download failed: {exc.reason}") from None
+    except TimeoutError:
+        raise timed_out from None
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        raise ActionError(f"{url} download failed: {exc or type(exc).__name__}") from None
 
 
 def store_media(col: Collection, media: MediaBytes, *, delete_existing: bool) -> str:
@@ -134,3 +183,40 @@ def retrieve_media_file(ctx: Context, *, filename: str) -> str | bool:
     if not path.is_file():
         return False
     return base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+@action("getMediaFilesNames")
+def get_media_files_names(ctx: Context, *, pattern: str | None = "*") -> list[str]:
+    """Names of the media files matching a glob pattern, sorted; never anything outside the media folder."""
+    folder = ctx.col.media.dir()
+    pattern = unicodedata.normalize("NFC", "*" if pattern is None else pattern)
+    if not _is_name_pattern(pattern):
+        return []  # a media file name has no path in it, so such a pattern matches nothing
+    # root_dir keeps glob inside the folder; only files count (Anki ignores subfolders).
+    names = glob.glob(pattern, root_dir=folder)
+    return sorted(name for name in names if os.path.isfile(os.path.join(folder, name)))
+
+
+def _is_name_pattern(pattern: str) -> bool:
+    """True for a pattern that can only match names inside one folder (no separators, drives, ``..``)."""
+    separators = {"/", "\\", os.sep, os.altsep or "/"}
+    if not pattern or any(sep in pattern for sep in separators):
+        return False
+    return pattern not in (".", "..") and not os.path.splitdrive(pattern)[0] and not os.path.isabs(pattern)
+
+
+@action("deleteMediaFile")
+def delete_media_file(ctx: Context, *, filename: str) -> None:
+    """Move a media file to Anki's media trash; nothing happens when there is no such file."""
+    # The name Anki would store the file under: deleteMediaFile(x) removes what storeMediaFile(x) wrote,
+    # and a path ("../x", "/etc/x") can never reach outside the media folder.
+    name = stored_media_name(filename)
+    col = ctx.col
+    if name and os.path.isfile(os.path.join(col.media.dir(), name)):
+        col.media.trash_files([name])
+
+
+@action("getMediaDirPath")
+def get_media_dir_path(ctx: Context) -> str:
+    """The absolute path of the collection's media folder."""
+    return os.path.abspath(ctx.col.media.dir())
