@@ -10,9 +10,12 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from .headless import ProfileListing
 
 __all__ = ["default_collection", "main"]
 
@@ -42,8 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve a collection file without Anki's window")
     where = serve.add_mutually_exclusive_group()
-    where.add_argument("--collection", type=Path, help=f"collection file (default: {default_collection()})")
-    where.add_argument("--profile", help="open this Anki profile's collection from Anki's base folder")
+    where.add_argument(
+        "--collection",
+        type=Path,
+        action="append",
+        help=f"collection file (default: {default_collection()}); repeat it to let loadProfile switch between "
+        "several (the first is opened)",
+    )
+    where.add_argument(
+        "--profile",
+        help="open this Anki profile's collection from Anki's base folder; loadProfile can switch to the others",
+    )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, which also serves ::1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8765; 0 picks a free port)")
     serve.add_argument("--api-key", help="require this key in every request")
@@ -61,22 +73,22 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         settings = _settings(args)
-        path = _collection_path(args)
+        path, profiles = _profiles(args)
     except (SettingsError, OSError, ValueError) as exc:
         return _fail(str(exc))
-    return serve(settings, path, args.profile)
+    return serve(settings, path, args.profile, profiles)
 
 
-def serve(settings: Settings, path: Path, profile: str | None) -> int:
+def serve(settings: Settings, path: Path, profile: str | None, profiles: ProfileListing | None = None) -> int:
     """Open the collection, serve until SIGINT/SIGTERM, then shut down cleanly."""
     from .app import App
-    from .headless import CollectionLocked, HeadlessRuntime
+    from .headless import HeadlessRuntime, ProfileError
     from .transport.server import PortInUse
 
-    runtime = HeadlessRuntime(settings, path, profile)
+    runtime = HeadlessRuntime(settings, path, profile, profiles)
     try:
         runtime.open()
-    except CollectionLocked as exc:
+    except ProfileError as exc:
         runtime.close()
         return _fail(str(exc))
     app = App(runtime, runtime.post)
@@ -120,16 +132,26 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(*sources, overrides)
 
 
-def _collection_path(args: argparse.Namespace) -> Path:
+def _profiles(args: argparse.Namespace) -> tuple[Path, ProfileListing | None]:
+    """The collection to open and the profiles loadProfile may switch to.
+
+    ``--profile``: every folder of Anki's base folder holding a collection, looked up again on each request so
+    profiles created later appear. ``--collection`` (repeatable): those files. Neither: the default file alone.
+    """
+    from .headless import collection_profiles, folder_profiles
+
     if args.profile is not None:
         profile: str = args.profile
-        folder = anki_base_folder() / profile
+        base = anki_base_folder()
+        folder = base / profile
         if not folder.is_dir():
-            raise ValueError(f"no Anki profile named {profile!r} in {anki_base_folder()}")
-        return folder / "collection.anki2"
-    path = Path(args.collection) if args.collection is not None else default_collection()
-    resolved: Path = path.expanduser().resolve()
-    return resolved
+            raise ValueError(f"no Anki profile named {profile!r} in {base}")
+        return folder / "collection.anki2", folder_profiles(base)
+    if args.collection is None:
+        return default_collection().expanduser().resolve(), None
+    paths = [Path(p).expanduser().resolve() for p in args.collection]
+    named = collection_profiles(paths)
+    return paths[0], lambda: named
 
 
 def _fail(message: str) -> int:

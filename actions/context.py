@@ -40,6 +40,19 @@ class Runtime(Protocol):
     def gui(self) -> GuiHost | None:
         """The GUI host, or None when there is no Anki window."""
 
+    def profiles(self) -> list[str]:
+        """The names of the profiles ``load_profile`` can open (headless: the collection files it knows)."""
+
+    def load_profile(self, name: str) -> bool:
+        """Make ``name`` the open profile: False if unknown, else True (at once if it already was open).
+
+        Headless, True means the new profile is open, and a profile that cannot be opened raises an ActionError
+        with the previous one still open. Inside Anki, True means the switch has started, as in AnkiConnect.
+        """
+
+    def reload_collection(self) -> None:
+        """Re-read the open collection from disk (headless: close it and open it again)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Context:
