@@ -73,6 +73,11 @@ def test_readme_sample(
         assert client.call(request) == (None, "unsupported action")
         return
     _build_world(server, sample["request"])
+    if action == "importPackage":  # the sample imports a package exported earlier
+        exported = client.call(
+            {"action": "exportPackage", "version": 6, "params": {"deck": "Default", **request["params"]}}
+        )
+        assert exported == (True, None)
     result, error = client.call(request)
     expected = sample["result"]
     assert error is None, f"{action}: {error}"
@@ -186,6 +191,8 @@ def _localised(value: Any, url: str, tmp_path: Path) -> Any:
             local = tmp_path / "sample-file.txt"
             local.write_bytes(b"Hello, world!")
             out["path"] = str(local)
+        elif isinstance(value.get("path"), str) and value["path"].endswith(".apkg"):
+            out["path"] = str(tmp_path / Path(value["path"]).name)  # the samples' /data/ folder is theirs
         return out
     if isinstance(value, list):
         return [_localised(v, url, tmp_path) for v in value]
