@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .settings import Settings, SettingsError, load_settings
+from .settings import SYNC_PASSWORD_ENV, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from .headless import ProfileListing
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["default_collection", "main"]
 
 EXIT_USAGE = 2
-SYNC_PASSWORD_ENV = "ANKICONNECT_LIVE_SYNC_PASSWORD"
 
 
 def default_collection() -> Path:

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULTS_FILE", "Settings", "SettingsError", "load_settings"]
+__all__ = ["DEFAULTS_FILE", "SYNC_PASSWORD_ENV", "Settings", "SettingsError", "load_settings"]
 
 DEFAULTS_FILE = Path(__file__).with_name("config.json")
 
 API_VERSION = 6
+SYNC_PASSWORD_ENV = "ANKICONNECT_LIVE_SYNC_PASSWORD"
+"""The sync password is only ever read from this environment variable (never config, flags or logs)."""
 
 
 class SettingsError(ValueError):

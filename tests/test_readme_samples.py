@@ -31,6 +31,8 @@ REAL_SPELLING = {"requireApiKey": "requireApikey"}
 REMOVED_BY_ANKI = {"separate", "minSpace", "fuzz"}
 # Samples whose documented reply is wrong for AnkiConnect itself: checked in their own tests below.
 DOCUMENTED_WRONG = {("multi", 0)}
+# Samples that need an outside service: without it they must fail with a clear explanation.
+NEEDS_SERVICE = {("sync", 0): "sync: auth not configured"}  # tests/test_sync.py replays it against a server
 CASES = [
     (action, index)
     for action, samples in sorted(SAMPLES.items())
@@ -71,6 +73,10 @@ def test_readme_sample(
     request = _localised(sample["request"], media_site, tmp_path)
     if action not in ACTIONS or ACTIONS[action].gui:  # graphical actions need Anki's window
         assert client.call(request) == (None, "unsupported action")
+        return
+    if (action, index) in NEEDS_SERVICE:
+        result, error = client.call(request)
+        assert result is None and isinstance(error, str) and error.startswith(NEEDS_SERVICE[action, index])
         return
     _build_world(server, sample["request"])
     if action == "importPackage":  # the sample imports a package exported earlier
