@@ -30,7 +30,7 @@ REAL_SPELLING = {"requireApiKey": "requireApikey"}
 # Deck-option keys of the README's 2017 sample that Anki no longer has (AnkiConnect on Anki 26 lacks them too).
 REMOVED_BY_ANKI = {"separate", "minSpace", "fuzz"}
 # Samples whose documented reply is wrong for AnkiConnect itself: checked in their own tests below.
-DOCUMENTED_WRONG = {("multi", 0)}
+DOCUMENTED_WRONG = {("multi", 0), ("setSpecificValueOfCard", 0)}
 # Samples that need an outside service: without it they must fail with a clear explanation.
 NEEDS_SERVICE = {("sync", 0): "sync: auth not configured"}  # tests/test_sync.py replays it against a server
 CASES = [
@@ -100,6 +100,15 @@ def test_readme_multi_sample_as_anki_connect_really_answers(client: ApiClient) -
     assert result == [["Default"], {"result": None, "error": "unsupported action"}]
 
 
+def test_readme_protected_card_value_sample_needs_warning_check(client: ApiClient, server: RunningServer) -> None:
+    """The README sets `odue` without warning_check, which AnkiConnect itself refuses with a plain false."""
+    request = SAMPLES["setSpecificValueOfCard"][0]["request"]
+    _build_world(server, request)
+    assert client.call(request) == (False, None)
+    checked = {**request, "params": {**request["params"], "warning_check": True}}
+    assert client.call(checked) == ([True, True], None)
+
+
 def _assert_same_shape(expected: Any, actual: Any, path: str) -> None:
     """Same JSON type; lists compared by their first elements; records must carry the documented keys."""
     if expected is None or actual is None:
@@ -145,6 +154,14 @@ def _large_numbers(value: Any) -> set[int]:
     return set()
 
 
+def _model_names(params: dict[str, Any]) -> set[str]:
+    names = {params["modelName"]} if isinstance(params.get("modelName"), str) else set()
+    model = params.get("model")
+    if isinstance(model, dict) and isinstance(model.get("name"), str):
+        names.add(model["name"])
+    return names
+
+
 def _deck_names(params: dict[str, Any]) -> set[str]:
     names: set[str] = set()
     for key in ("deck", "deckName"):
@@ -163,12 +180,18 @@ def _build_world(server: RunningServer, request: dict[str, Any]) -> None:
     params = request.get("params") or {}
     ids = sorted(_large_numbers(params))
     decks = _deck_names(params)
+    models = _model_names(params) if request["action"] != "createModel" else set()
 
     def build(col: Any) -> None:
         from anki.collection import AddNoteRequest
 
         for name in decks:
             col.decks.id(name, create=True)
+        for name in models:
+            if col.models.by_name(name) is None:
+                copy = col.models.copy(col.models.by_name("Basic"), add=False)
+                copy["name"] = name
+                col.models.add_dict(copy)
         model = col.models.by_name("Basic")
         notes = []
         for number in ids:
