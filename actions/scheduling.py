@@ -8,6 +8,7 @@ step and marks the cards modified (usn -1, mod now) for the next sync.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Sequence
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from anki.collection import Collection
 
 __all__ = ["as_integer", "card_ids", "card_rows", "get_card", "registry"]
+
+log = logging.getLogger(__name__.rsplit(".", 2)[0])
 
 registry = Registry("scheduling")
 action = registry.action
@@ -284,8 +287,17 @@ def _answer_all(col: Collection, answers: Sequence[tuple[int, int, int]]) -> Non
                 first_step = col.undo_status().last_step
     except Exception:
         if first_step is not None:
-            col.merge_undo_entries(first_step)
-            col.undo()
+            _roll_back(col, first_step)
         raise
     if first_step is not None:
         col.merge_undo_entries(first_step)
+
+
+def _roll_back(col: Collection, first_step: int) -> None:
+    """Undo the answers given so far. Anki empties its undo queue when some operations fail; then the
+    earlier answers cannot be taken back, and the original error is still what the client sees."""
+    try:
+        col.merge_undo_entries(first_step)
+        col.undo()
+    except Exception:
+        log.exception("could not take back the answers recorded before the failure")
