@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from anki.collection import Collection
     from anki.sync import SyncAuth, SyncOutput
 
-__all__ = ["FULL_SYNC_DIRECTIONS", "PASSWORD_ENV", "registry"]
+__all__ = ["FULL_SYNC_DIRECTIONS", "PASSWORD_ENV", "FullSyncRequired", "full_sync_direction", "registry"]
 
 registry = Registry("sync")
 action = registry.action
@@ -73,14 +73,14 @@ def sync(ctx: Context, *, fullSync: str | None = None) -> None:
         col._load_scheduler()  # as Anki does after a sync: the scheduler settings may have changed
         log.info("sync: collection synced with %s", session.where)
     else:
-        upload = _full_sync_direction(out, fullSync)
+        upload = full_sync_direction(out, fullSync)
         server_usn = out.server_media_usn if media else None
         _full_sync(col, auth, upload=upload, server_usn=server_usn, where=session.where)
     if media:
         _wait_for_media(col)
 
 
-def _full_sync_direction(out: SyncOutput, choice: str | None) -> bool:
+def full_sync_direction(out: SyncOutput, choice: str | None) -> bool:
     """Whether to upload, given what the server allows and what the caller chose; raises when no choice fits."""
     if out.required == out.FULL_UPLOAD:  # the server has no cards
         if choice is None:

@@ -36,13 +36,21 @@ class GuiStarter:
     """The ``Starter`` of the desktop app (see ``app.App``)."""
 
     def __init__(self, mw: AnkiQt, runtime: GuiRuntime, ask_permission: Callable[..., None] | None = None) -> None:
+        from .gui_sync import GuiSync
+
         self._mw = mw
         self._runtime = runtime
         self._ask_permission = ask_permission
+        self._sync = GuiSync(mw)
 
     def __call__(self, dispatcher: Dispatcher, request: dict[str, Any], caller: Caller, done: Done) -> None:
         if self._ask_permission is not None and self._needs_permission_dialog(request, caller):
             self._ask_permission(request, caller, done)
+        elif request.get("action") == "sync" and self._runtime.collection() is not None:
+            if dispatcher.authorised(request, caller):
+                self._sync.start(request, done)
+            else:
+                done(dispatcher.run(request, caller))  # the key error, in the dispatcher's words
         elif (target := self._profile_switch(dispatcher, request, caller)) is not None:
             # Answer once the other profile is really open, so the client's next request finds it.
             version = request.get("version", DEFAULT_VERSION)

@@ -117,13 +117,17 @@ class AnkiSession:
         mw.unloadProfile(lambda: unloaded.append(True))
         wait_until(lambda: unloaded, message="the profile to close")
 
-    def fresh_profile(self, name: str | None = None) -> str:
-        """Switch Anki to a new, empty profile (a fresh collection) and wait until it is open."""
+    def fresh_profile(self, name: str | None = None, collection: Path | None = None) -> str:
+        """Switch Anki to a new profile and wait until it is open: empty, or a copy of ``collection``."""
         name = name or f"p{uuid.uuid4().hex[:8]}"
         mw = self.mw
         if mw.col is not None:
             self.close_profile()
         mw.pm.create(name)
+        if collection is not None:
+            folder = self.base / name
+            folder.mkdir(exist_ok=True)
+            shutil.copy(collection, folder / "collection.anki2")
         mw.pm.load(name)
         mw.pm.profile["autoSync"] = False
         mw.pm.profile["syncMedia"] = False

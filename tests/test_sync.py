@@ -7,30 +7,23 @@ headless servers, driven over HTTP.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import ApiClient, HttpApiClient, RunningServer, basic_note
+from sync_server import PASSWORD, SyncServer, free_port, running_sync_server
 
 from ankiconnect_live.actions import sync as sync_action, sync_session
 from ankiconnect_live.app import App
 from ankiconnect_live.headless import HeadlessRuntime
 from ankiconnect_live.settings import SYNC_PASSWORD_ENV, load_settings
-
-PASSWORD = "Pa55-w0rd-that-must-never-leak"
-ACCOUNTS = 24
-"""Accounts the sync server knows (user1 … user24); each test takes unused ones."""
 
 UPLOAD_ONLY = (
     "full sync required: the server's collection has no cards; "
@@ -47,73 +40,10 @@ BOTH_WAYS = (
 )
 
 
-# the sync server
-
-
-@dataclass
-class SyncServer:
-    endpoint: str
-    log: Path
-    _accounts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-
-    def account(self) -> str:
-        """A user name nobody has synced with yet."""
-        number = next(self._accounts)
-        assert number <= ACCOUNTS, "raise ACCOUNTS"
-        return f"user{number}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> bool:
-    """True once the port accepts connections; False if the server exited (e.g. the port was taken)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.02)
-    raise AssertionError(f"the sync server did not start: {log.read_text(errors='replace')}")
-
-
 @pytest.fixture(scope="module")
 def sync_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SyncServer]:
-    folder = tmp_path_factory.mktemp("syncserver")
-    log = folder / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_")}
-    env |= {f"SYNC_USER{i}": f"user{i}:{PASSWORD}" for i in range(1, ACCOUNTS + 1)}
-    env |= {"SYNC_BASE": str(folder / "base"), "SYNC_HOST": "127.0.0.1", "RUST_LOG": "anki=warn"}
-    for _ in range(3):  # the free port may be taken between the check and the server's bind
-        port = _free_port()
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "anki.syncserver"],
-                env=env | {"SYNC_PORT": str(port)},
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        if _wait_until_listening(process, port, log):
-            break
-    else:
-        raise AssertionError(f"the sync server did not start: {log.read_text(errors='replace')}")
-    try:
-        yield SyncServer(f"http://127.0.0.1:{port}/", log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+    with running_sync_server(tmp_path_factory.mktemp("syncserver")) as server:
+        yield server
 
 
 # headless servers
@@ -258,7 +188,7 @@ def test_a_wrong_password_is_a_clear_error_and_a_right_one_then_works(
 
 
 def test_an_unreachable_server_is_a_clear_error(start_peer: Peer) -> None:
-    endpoint = f"http://127.0.0.1:{_free_port()}/"
+    endpoint = f"http://127.0.0.1:{free_port()}/"
     _, client = start_peer("A", syncEndpoint=endpoint, syncUser="user1")
     add(client, "kept")
     error = sync_error(client)
@@ -438,7 +368,7 @@ def test_a_failed_full_sync_leaves_the_collection_usable_and_unchanged(
 
     a, b, b_server = linked
     _conflict(b_server, b)
-    dead = f"http://127.0.0.1:{_free_port()}/"
+    dead = f"http://127.0.0.1:{free_port()}/"
     real = Collection.full_upload_or_download
 
     def unreachable(col: Collection, *, auth: Any, server_usn: int | None, upload: bool) -> None:
