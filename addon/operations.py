@@ -28,7 +28,9 @@ __all__ = ["GuiStarter"]
 
 log = logging.getLogger(__name__.rsplit(".", 2)[0])
 
-MAIN_THREAD_ACTIONS = frozenset({"loadProfile", "requestPermission", "sync", "reloadCollection"})
+MAIN_THREAD_ACTIONS = frozenset(
+    {"getProfiles", "getActiveProfile", "loadProfile", "requestPermission", "sync", "reloadCollection"}
+)
 """Actions that drive Anki itself (profiles, dialogs, its own sync) and so must run on the main thread."""
 
 

@@ -194,3 +194,36 @@ def test_tools_menu_shows_the_server_status(anki: AnkiSession) -> None:
     assert f":{anki.port}" in text and "WebSocket clients connected: 0" in text
     for box in boxes:
         box.close()
+
+
+def test_load_profile_switches_for_real_and_answers_once_open(anki: AnkiSession) -> None:
+    first = anki.fresh_profile()
+    anki.invoke("addNote", note=_basic("only in the first profile"))
+    second = anki.fresh_profile()
+    assert anki.invoke("getActiveProfile") == second
+    assert {first, second} <= set(anki.invoke("getProfiles"))
+    assert anki.invoke("loadProfile", name=first) is True
+    # The switch is complete when the answer arrives: the next request sees the other collection.
+    assert anki.invoke("getActiveProfile") == first
+    assert len(anki.invoke("findNotes", query="first")) == 1
+    assert anki.invoke("loadProfile", name=first) is True  # already open: nothing to do
+    assert anki.invoke("loadProfile", name="nobody") is False
+    anki.settle()
+
+
+def test_reload_collection_refreshes_every_screen(anki: AnkiSession) -> None:
+    from aqt import gui_hooks
+
+    anki.fresh_profile()
+    seen: list[Any] = []
+
+    def on_op(changes: Any, handler: object | None) -> None:
+        seen.append(changes)
+
+    gui_hooks.operation_did_execute.append(on_op)
+    try:
+        assert anki.invoke("reloadCollection") is None
+    finally:
+        gui_hooks.operation_did_execute.remove(on_op)
+    assert seen and seen[0].note and seen[0].deck and seen[0].study_queues
+    anki.settle()
