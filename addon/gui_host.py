@@ -32,7 +32,7 @@ class GuiActions:
     """Implements ``actions.context.GuiHost``; called on the main thread by the dispatcher."""
 
     def __init__(self, mw: AnkiQt) -> None:
-        from . import gui_add, gui_browser, gui_review  # noqa: F401  (they register their actions)
+        from . import gui_add, gui_browser, gui_import, gui_review, gui_screens  # noqa: F401  (they register their actions)
 
         self._mw = mw
 
