@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from .actions import ACTIONS, Dispatcher
 from .actions.context import Runtime
+from .events.bus import EventBus
 from .transport.bridge import Bridge, BridgeClosed, Done, Post
 from .transport.server import Server
 from .wire import DEFAULT_VERSION, Caller, Outcome
 
 __all__ = ["App", "Starter", "run_now"]
+
+log = logging.getLogger(__name__.rsplit(".", 1)[0])
 
 Starter = Callable[[Dispatcher, dict[str, Any], Caller, Done], None]
 """Starts one request on the owner thread and calls ``done`` with its Outcome when it is finished."""
@@ -29,7 +33,8 @@ class App:
         self.runtime = runtime
         self.dispatcher = Dispatcher(ACTIONS, runtime)
         self.bridge = Bridge(post)
-        self.server = Server(self.handle, runtime.settings)
+        self.events = EventBus(runtime.settings().eventHistory)
+        self.server = Server(self.handle, runtime.settings, self.events, self.snapshot)
         self._starter = starter
 
     async def handle(self, request: dict[str, Any], caller: Caller) -> Outcome:
@@ -37,7 +42,10 @@ class App:
         version = request.get("version", DEFAULT_VERSION)
         action = self.dispatcher.lookup(request["action"], version)
         if action is not None and action.inline:
-            return self.dispatcher.run(request, caller)
+            ran = self.dispatcher.run(request, caller)
+            if ran.error is None and action.domain == "events":
+                return await self._event_action(action.name, ran, caller)
+            return ran
         try:
             outcome: Outcome = await self.bridge.submit(
                 lambda done: self._starter(self.dispatcher, request, caller, done)
@@ -45,6 +53,33 @@ class App:
         except BridgeClosed as exc:
             return Outcome(version, error=str(exc))
         return outcome
+
+    async def _event_action(self, name: str, planned: Outcome, caller: Caller) -> Outcome:
+        """The second half of the event actions, once the dispatcher accepted key and params."""
+        plan = planned.result
+        if name == "pollEvents":
+            since = plan["since"] if plan["since"] is not None else self.events.seq
+            found = await self.events.wait(since, frozenset(plan["events"]), plan["timeout"])
+            if found is None:
+                return Outcome(planned.version, result={"gap": True, "seq": self.events.seq, "events": []})
+            # `seq` is what to pass as `since` next time: every matching event up to it is in `events`.
+            result = {"gap": False, "seq": self.events.seq, "events": [event.record() for event in found]}
+            return Outcome(planned.version, result=result)
+        if caller.transport != "ws":
+            return Outcome(planned.version, error=f"{name} needs a WebSocket connection; use GET /events or pollEvents")
+        return planned  # the WebSocket layer subscribes with the checked plan
+
+    async def snapshot(self) -> list[tuple[str, dict[str, Any]]]:
+        """The current state as events, read on the owner thread (empty if the runtime keeps none)."""
+        read = getattr(self.runtime, "event_snapshot", None)
+        if read is None:
+            return []
+        try:
+            state: list[tuple[str, dict[str, Any]]] = await self.bridge.call(read)
+        except Exception:
+            log.exception("could not read the current state for a snapshot")
+            return []
+        return state
 
     def start(self) -> None:
         self.server.start()

@@ -32,6 +32,7 @@ DOMAIN_TITLES = {
     "media": "Media",
     "tags": "Tags",
     "stats": "Statistics",
+    "events": "Events (our addition: see the event protocol)",
     "graphical": "Graphical (need Anki's window; `unsupported action` headless)",
 }
 

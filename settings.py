@@ -41,6 +41,8 @@ class Settings:
     syncEndpoint: str | None = None
     syncUser: str | None = None
     syncMedia: bool = True
+    eventHistory: int = 10_000
+    eventQueueSize: int = 2_000
     # Hidden upstream keys, honoured when present.
     webCorsOrigin: str | None = None
     apiVersion: int = API_VERSION
@@ -116,6 +118,8 @@ _EXPECTED: dict[str, tuple[tuple[type, ...], str]] = {
     "syncEndpoint": ((str, type(None)), "a string or null"),
     "syncUser": ((str, type(None)), "a string or null"),
     "syncMedia": ((bool,), "true or false"),
+    "eventHistory": ((int,), "an integer"),
+    "eventQueueSize": ((int,), "an integer"),
     "webCorsOrigin": ((str, type(None)), "a string or null"),
     "apiVersion": ((int,), "an integer"),
     "webHeadTimeout": ((int, float), "a number"),

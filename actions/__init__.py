@@ -6,6 +6,7 @@ from . import (
     cards,
     deck_config,
     decks,
+    events_api,
     graphical,
     media,
     misc,
@@ -47,6 +48,7 @@ ACTIONS: dict[str, Action] = merge_registries(
         tags.registry,
         stats.registry,
         graphical.registry,
+        events_api.registry,
     )
 )
 """Wire name -> action, built once; lookups are one dict access."""

@@ -7,10 +7,12 @@ from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
+from ..events.bus import EventBus
 from ..settings import Settings
 from ..wire import Caller, Outcome, WireError, banner, decode_json, encode_json, envelope_error, error_reply
 from .http import HttpRequest, HttpResponse
 from .policy import OriginVerdict, host_allowed, judge_origin
+from .sse import event_stream
 
 __all__ = ["HttpApi", "RequestHandler"]
 
@@ -23,9 +25,10 @@ _OFF_LOOP_BYTES = 1 << 20  # bodies this large are decoded on a worker thread, n
 class HttpApi:
     """Answers one HTTP request the way AnkiConnect does, with our Host check and limits on top."""
 
-    def __init__(self, handle: RequestHandler, settings: Callable[[], Settings]) -> None:
+    def __init__(self, handle: RequestHandler, settings: Callable[[], Settings], events: EventBus) -> None:
         self._handle = handle
         self._settings = settings
+        self._events = events
 
     async def __call__(self, request: HttpRequest) -> HttpResponse:
         settings = self._settings()
@@ -36,6 +39,10 @@ class HttpApi:
         verdict = judge_origin(origin, settings)
         if request.method == "OPTIONS":
             return _preflight(request, verdict, origin)
+        if request.path == "/events" and request.method == "GET":
+            if not verdict.allowed:
+                return _forbidden(verdict)
+            return event_stream(request, settings, self._events, verdict.allow_origin)
         if not request.body:
             if not verdict.allowed:
                 return _forbidden(verdict)

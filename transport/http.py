@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
@@ -22,6 +22,9 @@ from ..settings import Settings
 __all__ = ["HttpProtocol", "HttpRequest", "HttpResponse"]
 
 log = logging.getLogger(__name__.rsplit(".", 2)[0] + ".transport")
+
+STREAM_BUFFER_LIMIT = 1 << 20
+"""Bytes an event stream may have waiting for a slow client before the stream is closed."""
 
 LINGER_SECONDS = 2.0
 """How long a connection refused with an error keeps reading (and dropping) what the client still sends."""
@@ -48,6 +51,8 @@ class HttpResponse:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    stream: AsyncIterator[bytes] | None = None
+    """A body sent piece by piece as it is produced (Server-Sent Events); the connection ends with it."""
 
 
 App = Callable[[HttpRequest], Awaitable[HttpResponse]]
@@ -83,6 +88,7 @@ class HttpProtocol(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._waiting_idle = False  # between keep-alive requests, before any byte of the next one
         self._draining = False  # an error reply was sent; input is read and dropped until the client stops
+        self._streaming = False  # an event stream is being sent: the connection carries nothing else
 
     # asyncio callbacks
 
@@ -104,7 +110,7 @@ class HttpProtocol(asyncio.Protocol):
             self._task.cancel()
 
     def data_received(self, data: bytes) -> None:
-        if self._draining:
+        if self._draining or self._streaming:
             return
         if self._raw is not None:
             self._raw += data
@@ -120,7 +126,7 @@ class HttpProtocol(asyncio.Protocol):
         self._pump()
 
     def eof_received(self) -> bool | None:
-        if self._draining:
+        if self._draining or self._streaming:
             self._close()
             return None
         with contextlib.suppress(h11.RemoteProtocolError):
@@ -139,6 +145,8 @@ class HttpProtocol(asyncio.Protocol):
         self._closing = True
         if self.idle:
             self._close()
+        elif self._streaming and self._task is not None:
+            self._task.cancel()  # an event stream has no end of its own
 
     # request parsing
 
@@ -222,10 +230,38 @@ class HttpProtocol(asyncio.Protocol):
             log.exception("request handler failed")
             response = HttpResponse(HTTPStatus.INTERNAL_SERVER_ERROR, [("Content-Type", "text/plain")])
             response.body = b"internal server error\n"
+        if response.stream is not None:
+            await self._stream(response)
+            return
         self._send(response, head_only=request.method == "HEAD")
         self._request = None
         self._busy = False
         self._finish_cycle()
+
+    async def _stream(self, response: HttpResponse) -> None:
+        """Send a streamed body; it ends when the stream does, the client leaves, or the server stops."""
+        assert response.stream is not None
+        self._closing = True  # a stream is the connection's last response
+        self._streaming = True
+        self._cancel_timer()
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        self._write(self._h11.send(h11.Response(status_code=response.status, headers=headers, reason=b"OK")) or b"")
+        transport = self._transport
+        assert transport is not None
+        transport.resume_reading()  # to notice the client leaving
+        try:
+            async for chunk in response.stream:
+                if transport.is_closing():
+                    break
+                if transport.get_write_buffer_size() > STREAM_BUFFER_LIMIT:
+                    log.warning("closing an event stream whose client does not keep up")
+                    break
+                self._write(self._h11.send(h11.Data(data=chunk)) or b"")
+        finally:
+            await response.stream.aclose()  # type: ignore[attr-defined]
+            self._request = None
+            self._busy = False
+            self._close()
 
     def _finish_cycle(self) -> None:
         if self._transport is None:

@@ -13,10 +13,11 @@ from typing import Any
 from websockets.asyncio.server import Server as WsServer, ServerConnection, serve
 from websockets.server import ServerProtocol
 
+from ..events.bus import EventBus
 from ..settings import Settings
 from .api import HttpApi, RequestHandler
 from .http import HttpProtocol
-from .websocket import WebSocketApi
+from .websocket import Snapshot, WebSocketApi
 
 __all__ = ["PortInUse", "Server", "bind_sockets"]
 
@@ -40,10 +41,17 @@ class Server:
     accepting, lets in-flight requests finish, closes WebSockets with 1001 and ends the thread.
     """
 
-    def __init__(self, handle: RequestHandler, settings: Callable[[], Settings]) -> None:
+    def __init__(
+        self,
+        handle: RequestHandler,
+        settings: Callable[[], Settings],
+        events: EventBus | None = None,
+        snapshot: Snapshot | None = None,
+    ) -> None:
         self._settings = settings
-        self._http_api = HttpApi(handle, settings)
-        self.ws_api = WebSocketApi(handle, settings)
+        self.events = events or EventBus(settings().eventHistory)
+        self._http_api = HttpApi(handle, settings, self.events)
+        self.ws_api = WebSocketApi(handle, settings, self.events, snapshot or _no_snapshot)
         self._http_connections: set[HttpProtocol] = set()
         self._ws_servers: list[WsServer] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -99,6 +107,7 @@ class Server:
             log.exception("unclean server shutdown")
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
+        self.events.detach()
         self._loop = None
 
     # loop thread
@@ -115,6 +124,7 @@ class Server:
             loop.close()
             started.set()
             return
+        self.events.attach(loop)
         started.set()
         try:
             loop.run_forever()
@@ -162,6 +172,10 @@ class Server:
             server.close()  # closes WebSockets with 1001 (going away)
         for server in self._ws_servers:
             await server.wait_closed()
+
+
+async def _no_snapshot() -> list[tuple[str, dict[str, Any]]]:
+    return []
 
 
 def bind_sockets(host: str, port: int) -> list[socket.socket]:
