@@ -1,0 +1,212 @@
+"""Turning changes to a collection into events, once each, whoever made them.
+
+After anything changed the collection (an API request, an operation in Anki's own screens, the reviewer)
+``ChangeDetector.scan`` compares the collection with what it saw last time: new review-log rows are answers,
+notes modified since are added or updated notes, new graves are deletions, and the deck list is diffed. The
+same change therefore yields exactly one event whichever path made it. Runs on the collection's owner thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from anki.collection import Collection, OpChanges
+
+__all__ = ["ChangeDetector", "Publish"]
+
+log = logging.getLogger(__name__.rsplit(".", 2)[0] + ".events")
+
+Publish = Callable[[str, dict[str, Any]], None]
+
+FLAGS = (
+    ("card", "card"),
+    ("note", "note"),
+    ("deck", "deck"),
+    ("tag", "tag"),
+    ("notetype", "notetype"),
+    ("config", "config"),
+    ("deck_config", "deckConfig"),
+    ("note_text", "noteText"),
+    ("study_queues", "studyQueues"),
+    ("browser_table", "browserTable"),
+    ("browser_sidebar", "browserSidebar"),
+    ("mtime", "mtime"),
+)
+KINDS = {0: "learn", 1: "review", 2: "relearn", 3: "filtered"}
+"""Review-log types of real answers (4 and up are manual changes: forget, set due date, rescheduling)."""
+GRAVE_NOTE = 1
+
+
+@dataclass
+class _Seen:
+    revlog: int = 0
+    note_id: int = 0
+    note_mod: int = 0
+    at_note_mod: dict[int, int] = field(default_factory=dict)
+    """Notes last modified in the newest second: id -> hash of their content, to tell a second edit apart."""
+    graves: set[int] = field(default_factory=set)
+    decks: dict[int, str] = field(default_factory=dict)
+    counts: tuple[int, int, int, int] | None = None
+
+
+class ChangeDetector:
+    def __init__(self, publish: Publish) -> None:
+        self._publish = publish
+        self._seen = _Seen()
+        # Inside Anki, scans come from the main thread (Anki's own operations) and from the collection
+        # thread (API requests); each must see the other's bookkeeping complete.
+        self._lock = threading.Lock()
+
+    def baseline(self, col: Collection) -> None:
+        """Remember the collection as it is now (when it opens): only later changes become events."""
+        db = _db(col)
+        seen = _Seen()
+        seen.revlog = db.scalar("select coalesce(max(id), 0) from revlog")
+        seen.note_id = db.scalar("select coalesce(max(id), 0) from notes")
+        seen.note_mod = db.scalar("select coalesce(max(mod), 0) from notes")
+        seen.at_note_mod = {
+            note_id: hash((fields, tags))
+            for note_id, fields, tags in db.all("select id, flds, tags from notes where mod = ?", seen.note_mod)
+        }
+        seen.graves = set(db.list("select oid from graves where type = ?", GRAVE_NOTE))
+        seen.decks = {d.id: d.name for d in col.decks.all_names_and_ids()}
+        seen.counts = _counts(col)
+        with self._lock:
+            self._seen = seen
+
+    def scan(self, col: Collection, changes: OpChanges | None = None, *, source: str = "api") -> None:
+        """Publish what changed since the last scan; ``changes`` (when known) limits what is looked at."""
+
+        def wants(*flags: str) -> bool:
+            return changes is None or any(getattr(changes, flag) for flag in flags)
+
+        try:
+            with self._lock:
+                self._scan(col, changes, source, wants)
+        except Exception:  # events must never break the request or Anki's hook that triggered the scan
+            log.exception("could not work out what changed")
+
+    def _scan(self, col: Collection, changes: OpChanges | None, source: str, wants: Callable[..., bool]) -> None:
+        if changes is not None and (names := [wire for flag, wire in FLAGS if getattr(changes, flag)]):
+            self._publish("collection.changed", {"changes": names, "source": source})
+        if wants("card"):
+            self._answers(col)
+        if wants("note", "note_text", "tag", "card", "deck"):
+            self._notes(col)
+            self._deletions(col)
+        if wants("deck"):
+            self._decks(col)
+        if wants("study_queues", "card", "deck"):
+            self._counts(col)
+
+    def _answers(self, col: Collection) -> None:
+        rows = _db(col).all(
+            "select r.id, r.cid, r.ease, r.ivl, r.lastIvl, r.time, r.type, c.nid, c.did, c.due "
+            "from revlog r left join cards c on c.id = r.cid where r.id > ? order by r.id",
+            self._seen.revlog,
+        )
+        for review_id, card_id, ease, ivl, last_ivl, taken, kind, note_id, deck_id, due in rows:
+            self._seen.revlog = max(self._seen.revlog, review_id)
+            if kind not in KINDS or not 1 <= ease <= 4:
+                continue
+            self._publish(
+                "card.answered",
+                {
+                    "cardId": card_id,
+                    "noteId": note_id,
+                    "deckId": deck_id,
+                    "deck": self._deck_name(col, deck_id),
+                    "ease": ease,
+                    "timeTaken": taken,
+                    "interval": ivl,
+                    "lastInterval": last_ivl,
+                    "due": due,
+                    "kind": KINDS[kind],
+                    "reviewId": review_id,
+                },
+            )
+
+    def _notes(self, col: Collection) -> None:
+        seen = self._seen
+        rows = _db(col).all(
+            "select n.id, m.name, n.mod, n.tags, n.sfld, n.flds,"
+            " (select did from cards where nid = n.id order by ord limit 1)"
+            " from notes n left join notetypes m on m.id = n.mid where n.mod >= ? order by n.mod, n.id",
+            seen.note_mod,
+        )
+        newest_before = seen.note_id
+        for note_id, model, mod, tags, sort_field, fields, deck_id in rows:
+            content = hash((fields, tags))
+            if mod == seen.note_mod and seen.at_note_mod.get(note_id) == content:
+                continue  # already reported (a note's mod has one-second resolution, so compare content)
+            if mod > seen.note_mod:
+                seen.note_mod, seen.at_note_mod = mod, {}
+            seen.at_note_mod[note_id] = content
+            seen.note_id = max(seen.note_id, note_id)
+            # A note's id is its creation time: ids beyond the newest known one are new notes.
+            name = "note.added" if note_id > newest_before else "note.updated"
+            data = {
+                "noteId": note_id,
+                "modelName": model,
+                "deck": self._deck_name(col, deck_id) if deck_id is not None else None,
+                "tags": tags.split(),
+                "sortField": str(sort_field),
+            }
+            self._publish(name, data)
+
+    def _deletions(self, col: Collection) -> None:
+        # Anki leaves a grave for every deleted note until the next sync; new graves are new deletions.
+        graves = set(_db(col).list("select oid from graves where type = ?", GRAVE_NOTE))
+        for note_id in sorted(graves - self._seen.graves):
+            self._publish("note.deleted", {"noteId": note_id})
+        self._seen.graves = graves
+
+    def _decks(self, col: Collection) -> None:
+        now = {d.id: d.name for d in col.decks.all_names_and_ids()}
+        before = self._seen.decks
+        for deck_id in sorted(now.keys() - before.keys()):
+            self._publish("deck.created", {"deckId": deck_id, "name": now[deck_id]})
+        for deck_id in sorted(before.keys() - now.keys()):
+            self._publish("deck.deleted", {"deckId": deck_id, "name": before[deck_id]})
+        self._seen.decks = now
+
+    def _counts(self, col: Collection) -> None:
+        counts = _counts(col)
+        if counts is None or counts == self._seen.counts:
+            return  # unchanged: several changes in a row give one event at most (coalesced)
+        self._seen.counts = counts
+        deck_id, new, learn, review = counts
+        self._publish(
+            "counts.changed",
+            {"deckId": deck_id, "deck": self._deck_name(col, deck_id), "new": new, "learn": learn, "review": review},
+        )
+
+    def _deck_name(self, col: Collection, deck_id: int | None) -> str | None:
+        if deck_id is None:
+            return None
+        name = self._seen.decks.get(deck_id)
+        if name is None:
+            name = self._seen.decks[deck_id] = col.decks.name(deck_id)  # type: ignore[arg-type]
+        return name
+
+
+def _counts(col: Collection) -> tuple[int, int, int, int] | None:
+    """The current deck's due counts (new, learn, review), as Anki's deck overview shows them."""
+    try:
+        deck_id = int(col.decks.get_current_id())
+        new, learn, review = col.sched.counts()
+    except Exception:
+        log.debug("no due counts", exc_info=True)
+        return None
+    return deck_id, new, learn, review
+
+
+def _db(col: Collection) -> Any:
+    if col.db is None:
+        raise RuntimeError("the collection is closed")
+    return col.db
