@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..app import App
 from ..transport.server import PortInUse
+from .gui_events import GuiEvents
 from .gui_host import GuiActions
 from .notice import show_listen_failure
 from .operations import GuiStarter
@@ -40,16 +41,24 @@ class Addon:
         self.permission = PermissionAsker(mw, self.runtime)
         self.app: App | None = None
         self.listen_error: str | None = None
+        self.events = GuiEvents(mw, self.publish, lambda handler: isinstance(handler, GuiStarter))
+        self.runtime.set_snapshot(self.events.snapshot)
+
+    def publish(self, name: str, data: dict[str, Any]) -> None:
+        """Publish on the running server's bus (events while it is restarting have nobody to go to)."""
+        if self.app is not None:
+            self.app.events.publish(name, data)
 
     def start(self) -> None:
         self.runtime.register_hooks()
+        self.events.register()
         self.mw.addonManager.setConfigUpdatedAction(self.package, self.on_config_updated)
         self.mw.app.aboutToQuit.connect(self.stop)
         install_status_menu(self)
         self.start_server()
 
     def start_server(self) -> None:
-        starter = GuiStarter(self.mw, self.runtime, self.permission.ask)
+        starter = GuiStarter(self.mw, self.runtime, self.permission.ask, self.events.after_request)
         app = App(self.runtime, self.mw.taskman.run_on_main, starter)
         settings = self.runtime.settings()
         try:
@@ -73,6 +82,7 @@ class Addon:
         """Stop serving and forget Anki's hooks (tests; Anki itself just quits)."""
         self.stop()
         self.runtime.unregister_hooks()
+        self.events.unregister()
         with contextlib.suppress(TypeError):
             self.mw.app.aboutToQuit.disconnect(self.stop)
 

@@ -37,12 +37,19 @@ MAIN_THREAD_ACTIONS = frozenset(
 class GuiStarter:
     """The ``Starter`` of the desktop app (see ``app.App``)."""
 
-    def __init__(self, mw: AnkiQt, runtime: GuiRuntime, ask_permission: Callable[..., None] | None = None) -> None:
+    def __init__(
+        self,
+        mw: AnkiQt,
+        runtime: GuiRuntime,
+        ask_permission: Callable[..., None] | None = None,
+        after_request: Callable[[Collection, OpChanges], None] | None = None,
+    ) -> None:
         from .gui_sync import GuiSync
 
         self._mw = mw
         self._runtime = runtime
         self._ask_permission = ask_permission
+        self._after_request = after_request
         self._sync = GuiSync(mw)
 
     def __call__(self, dispatcher: Dispatcher, request: dict[str, Any], caller: Caller, done: Done) -> None:
@@ -91,7 +98,10 @@ class GuiStarter:
                 return dispatcher.run(request, caller), None
             before = col.undo_status().last_step
             outcome = dispatcher.run(request, caller)
-            return outcome, _merged_changes(col, before)
+            changes = _merged_changes(col, before)
+            if changes is not None and self._after_request is not None:
+                self._after_request(col, changes)  # events, found while still on the collection thread
+            return outcome, changes
 
         def finished(future: Future[tuple[Outcome, OpChanges | None]]) -> None:
             mw._decrease_background_ops()

@@ -34,6 +34,7 @@ class GuiRuntime:
         self._package = package
         self._gui = gui
         self._open = mw.col is not None
+        self._snapshot: Callable[[], list[tuple[str, dict[str, Any]]]] = list
         self._settings = self._read_settings()
 
     # Runtime protocol
@@ -52,6 +53,13 @@ class GuiRuntime:
 
     def set_gui(self, gui: GuiHost) -> None:
         self._gui = gui
+
+    def set_snapshot(self, snapshot: Callable[[], list[tuple[str, dict[str, Any]]]]) -> None:
+        self._snapshot = snapshot
+
+    def event_snapshot(self) -> list[tuple[str, dict[str, Any]]]:
+        """The current state as events (runs on the main thread, through the bridge)."""
+        return self._snapshot()
 
     def profiles(self) -> list[str]:
         return list(self._mw.pm.profiles())

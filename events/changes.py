@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from anki.collection import Collection, OpChanges
 
-__all__ = ["ChangeDetector", "Publish"]
+__all__ = ["ChangeDetector", "Publish", "current_counts"]
 
 log = logging.getLogger(__name__.rsplit(".", 2)[0] + ".events")
 
@@ -90,6 +90,14 @@ class ChangeDetector:
                 self._scan(col, changes, source, wants)
         except Exception:  # events must never break the request or Anki's hook that triggered the scan
             log.exception("could not work out what changed")
+
+    def scan_answers(self, col: Collection) -> None:
+        """Publish new answers only (the reviewer's answer hook, which comes before Anki's change notice)."""
+        try:
+            with self._lock:
+                self._answers(col)
+        except Exception:
+            log.exception("could not read the new answers")
 
     def _scan(self, col: Collection, changes: OpChanges | None, source: str, wants: Callable[..., bool]) -> None:
         if changes is not None and (names := [wire for flag, wire in FLAGS if getattr(changes, flag)]):
@@ -210,3 +218,12 @@ def _db(col: Collection) -> Any:
     if col.db is None:
         raise RuntimeError("the collection is closed")
     return col.db
+
+
+def current_counts(col: Collection) -> dict[str, Any] | None:
+    """``counts.changed``'s data for the current deck, or None when there is none."""
+    counts = _counts(col)
+    if counts is None:
+        return None
+    deck_id, new, learn, review = counts
+    return {"deckId": deck_id, "deck": col.decks.name(deck_id), "new": new, "learn": learn, "review": review}  # type: ignore[arg-type]

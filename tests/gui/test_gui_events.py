@@ -1,0 +1,157 @@
+"""Live events from the real Anki: the reviewer, Anki's own screens, API requests and profile switches."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from anki_harness import AnkiSession, spin, wait_until
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+
+class Subscriber:
+    """A WebSocket client in a worker thread that subscribes and records every event it receives."""
+
+    def __init__(self, port: int, events: list[str] | None = None, snapshot: bool = False) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.reply: dict[str, Any] | None = None
+        self._socket: ClientConnection = connect(f"ws://127.0.0.1:{port}/", proxy=None, legacy=True)
+        params: dict[str, Any] = {"snapshot": snapshot}
+        if events is not None:
+            params["events"] = events
+        self._socket.send(json.dumps({"id": 1, "action": "subscribe", "version": 6, "params": params}))
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            for message in self._socket:
+                data = json.loads(message)
+                if data.get("id") == 1:
+                    self.reply = data
+                elif data.get("type") == "event":
+                    self.received.append(data)
+        except ConnectionClosed:
+            pass
+
+    def names(self) -> list[str]:
+        return [event["event"] for event in self.received]
+
+    def wait_for(self, name: str, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
+        wait_until(lambda: self.names().count(name) >= count, timeout, f"{count} {name} event(s)")
+        return [event for event in self.received if event["event"] == name]
+
+    def close(self) -> None:
+        self._socket.close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def subscriber(anki: AnkiSession) -> Iterator[Subscriber]:
+    anki.fresh_profile()
+    sub = Subscriber(anki.port)
+    wait_until(lambda: sub.reply is not None, message="the subscription")
+    yield sub
+    sub.close()
+
+
+def _note(front: str) -> dict[str, Any]:
+    return {"deckName": "Default", "modelName": "Basic", "fields": {"Front": front, "Back": "b"}}
+
+
+def test_api_changes_give_exactly_one_event_each(anki: AnkiSession, subscriber: Subscriber) -> None:
+    note_id = anki.invoke("addNote", note=_note("api note"))
+    anki.invoke("updateNoteFields", note={"id": note_id, "fields": {"Back": "changed"}})
+    anki.invoke("deleteNotes", notes=[note_id])
+    subscriber.wait_for("note.deleted")
+    anki.settle()
+    spin(200)
+    notes = [e for e in subscriber.received if e["event"].startswith("note.")]
+    assert [(e["event"], e["data"]["noteId"]) for e in notes] == [
+        ("note.added", note_id),
+        ("note.updated", note_id),
+        ("note.deleted", note_id),
+    ]
+    changed = [e["data"]["source"] for e in subscriber.received if e["event"] == "collection.changed"]
+    assert changed == ["api", "api", "api"]
+
+
+def test_the_reviewer_yields_one_event_per_step(anki: AnkiSession, subscriber: Subscriber) -> None:
+    mw = anki.mw
+    anki.invoke("addNotes", notes=[_note("first"), _note("second")])
+    subscriber.wait_for("note.added", 2)
+    anki.settle()
+    start = len(subscriber.received)
+    mw.moveToState("review")
+    first = subscriber.wait_for("review.questionShown")[0]["data"]["cardId"]
+    mw.reviewer._showAnswer()
+    subscriber.wait_for("review.answerShown")
+    mw.reviewer._answerCard(3)
+    answered = subscriber.wait_for("card.answered")[0]["data"]
+    second = subscriber.wait_for("review.questionShown", 2)[1]["data"]["cardId"]
+    anki.settle()
+    mw.moveToState("deckBrowser")
+    subscriber.wait_for("review.ended")
+    anki.settle()
+    spin(200)
+    sequence = [(e["event"], e["data"].get("cardId", e["data"].get("state"))) for e in subscriber.received[start:]]
+    # Anki's own order: the question is shown before the state change is announced; Anki fires the first
+    # question's hook twice (reported once), and the answer comes before the next question.
+    assert sequence == [
+        ("review.questionShown", first),
+        ("ui.stateChanged", "review"),
+        ("review.answerShown", first),
+        ("card.answered", first),
+        ("review.questionShown", second),
+        ("collection.changed", None),
+        ("counts.changed", None),
+        ("review.ended", None),
+        ("ui.stateChanged", "deckBrowser"),
+    ]
+    assert (answered["ease"], answered["kind"], answered["deck"]) == (3, "learn", "Default")
+    assert answered["interval"] < 0  # a learning step, in seconds
+
+
+def test_edits_in_ankis_own_screens_are_events_too(anki: AnkiSession, subscriber: Subscriber) -> None:
+    from anki.notes import NoteId
+    from aqt.operations.note import update_note
+
+    note_id = anki.invoke("addNote", note=_note("edit me"))
+    subscriber.wait_for("note.added")
+    note = anki.mw.col.get_note(NoteId(note_id))
+    note["Back"] = "edited in Anki"
+    update_note(parent=anki.mw, note=note).run_in_background()
+    updated = subscriber.wait_for("note.updated")
+    assert updated[0]["data"]["noteId"] == note_id
+    sources = [e["data"]["source"] for e in subscriber.received if e["event"] == "collection.changed"]
+    assert sources == ["api", "anki"]
+
+
+def test_profile_switches_are_events(anki: AnkiSession, subscriber: Subscriber) -> None:
+    first = anki.mw.pm.name
+    second = anki.fresh_profile()
+    closed = subscriber.wait_for("profile.closed")
+    opened = subscriber.wait_for("profile.opened")
+    assert closed[0]["data"]["profile"] == first and opened[-1]["data"]["profile"] == second
+
+
+def test_a_snapshot_describes_the_current_state(anki: AnkiSession) -> None:
+    anki.fresh_profile()
+    anki.invoke("addNote", note=_note("due"))
+    anki.mw.moveToState("review")
+    sub = Subscriber(anki.port, snapshot=True)
+    try:
+        wait_until(lambda: len(sub.received) >= 4, message="the snapshot")
+        snapshot = {e["event"]: e["data"] for e in sub.received if e.get("snapshot")}
+        assert snapshot["profile.opened"]["profile"] == anki.mw.pm.name
+        assert snapshot["ui.stateChanged"]["state"] == "review"
+        assert snapshot["review.questionShown"]["cardId"] == anki.mw.reviewer.card.id
+        assert snapshot["counts.changed"]["new"] + snapshot["counts.changed"]["learn"] >= 0
+    finally:
+        sub.close()
+        anki.mw.moveToState("deckBrowser")
+        anki.settle()
