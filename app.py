@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .actions import ACTIONS, Dispatcher
-from .actions.context import Runtime
+from .actions.context import Runtime, publishing
 from .events.bus import EventBus
 from .transport.bridge import Bridge, BridgeClosed, Done, Post
 from .transport.server import Server
@@ -22,20 +22,25 @@ Starter = Callable[[Dispatcher, dict[str, Any], Caller, Done], None]
 
 
 def run_now(dispatcher: Dispatcher, request: dict[str, Any], caller: Caller, done: Done) -> None:
-    """Headless: the owner thread runs the request to the end."""
+    """The owner thread runs the request to the end (a runtime that finds no events of its own)."""
     done(dispatcher.run(request, caller))
 
 
 class App:
     """Wires the dispatcher to the server through the bridge to the collection's owner thread."""
 
-    def __init__(self, runtime: Runtime, post: Post, starter: Starter = run_now) -> None:
+    def __init__(self, runtime: Runtime, post: Post, starter: Starter | None = None) -> None:
         self.runtime = runtime
         self.dispatcher = Dispatcher(ACTIONS, runtime)
         self.bridge = Bridge(post)
         self.events = EventBus(runtime.settings().eventHistory)
         self.server = Server(self.handle, runtime.settings, self.events, self.snapshot)
-        self._starter = starter
+        # A runtime that finds its own events (headless: ``attach_events``) is handed the bus, and runs each
+        # request with its own starter (``start_request``, which scans what the request changed).
+        attach = getattr(runtime, "attach_events", None)
+        if attach is not None:
+            attach(self.events.publish)
+        self._starter: Starter = getattr(runtime, "start_request", run_now) if starter is None else starter
 
     async def handle(self, request: dict[str, Any], caller: Caller) -> Outcome:
         """Run one request; actions that touch neither collection nor GUI skip the thread hop."""
@@ -47,12 +52,15 @@ class App:
                 return await self._event_action(action.name, ran, caller)
             return ran
         try:
-            outcome: Outcome = await self.bridge.submit(
-                lambda done: self._starter(self.dispatcher, request, caller, done)
-            )
+            outcome: Outcome = await self.bridge.submit(lambda done: self._start(request, caller, done))
         except BridgeClosed as exc:
             return Outcome(version, error=str(exc))
         return outcome
+
+    def _start(self, request: dict[str, Any], caller: Caller, done: Done) -> None:
+        """On the owner thread: start the request, with this server's bus for the events handlers publish."""
+        with publishing(self.events.publish):
+            self._starter(self.dispatcher, request, caller, done)
 
     async def _event_action(self, name: str, planned: Outcome, caller: Caller) -> Outcome:
         """The second half of the event actions, once the dispatcher accepted key and params."""

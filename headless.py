@@ -2,21 +2,31 @@
 
 The open collection is owned by one worker thread: every action, and every switch or reload, runs there in
 the order it was queued, so no request ever sees a collection half-closed by a switch.
+
+Events: nothing but our own requests changes the collection, so after each request that moved Anki's undo
+counter or the collection's modification time, the ChangeDetector scans what it changed (its undo steps are
+first merged into one, as inside Anki); opening, switching and closing profiles publish profile events.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .actions.errors import Unavailable
+from .events.changes import FLAGS, ChangeDetector, Publish, current_counts
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from anki.collection import Collection
+    from anki.collection import Collection, OpChanges
+
+    from .actions.dispatch import Dispatcher
+    from .transport.bridge import Done
+    from .wire import Caller
 
 __all__ = [
     "CollectionLocked",
@@ -34,6 +44,9 @@ ProfileListing = Callable[[], Mapping[str, Path]]
 """The known profiles, name -> collection file, in display order; asked again each time they are needed."""
 
 COLLECTION_FILE = "collection.anki2"
+
+Mark = tuple[int, int]
+"""Anki's undo counter (``last_step``) and the collection's modification time, before a request."""
 
 
 class ProfileError(Unavailable):
@@ -60,8 +73,16 @@ class HeadlessRuntime:
         self._path = path
         self._profile = profile or profile_name_for(path)
         self._listing = profiles
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="collection")
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="collection", initializer=self._mark_owner
+        )
+        self._owner: int | None = None
         self._col: Collection | None = None
+        # Events go nowhere until an App attaches its bus (attach_events).
+        self._publish: Publish = _nowhere
+        self._detector: ChangeDetector | None = None
+        self._undo_known = 0
+        self._opened_at: Mark = (0, 0)
 
     @property
     def path(self) -> Path:
@@ -97,11 +118,13 @@ class HeadlessRuntime:
         except ProfileError as exc:
             still = f"profile {self._profile!r} stays open" if self._col is not None else "no collection is open"
             raise ProfileError(f"cannot open profile {name!r}: {exc} ({still})") from exc
-        old, self._col = self._col, new
-        self._profile, self._path = name, path
+        old, old_name = self._col, self._profile
+        self._col, self._profile, self._path = new, name, path
         log.info("opened profile %r (%s)", name, path)
         if old is not None:
+            self._publish("profile.closed", {"profile": old_name})
             _close_quietly(old)
+        self._opened()
         return True
 
     def reload_collection(self) -> None:
@@ -115,6 +138,7 @@ class HeadlessRuntime:
                 "or loadProfile succeeds)"
             ) from exc
         log.info("reopened %s", self._path)
+        self._opened()
 
     # owner thread
 
@@ -136,15 +160,104 @@ class HeadlessRuntime:
         finally:
             self._executor.shutdown(wait=True)
 
+    def _mark_owner(self) -> None:
+        self._owner = threading.get_ident()
+
+    def _on_owner(self, fn: Callable[[], None]) -> None:
+        if threading.get_ident() == self._owner:
+            fn()
+        else:
+            self.run(fn)
+
     def _open(self) -> None:
         self._col = _open_collection(self._path)
         log.info("opened %s", self._path)
+        self._opened()
 
     def _close(self) -> None:
         if self._col is not None:
             col, self._col = self._col, None
+            self._publish("profile.closed", {"profile": self._profile})
             _close_collection(col)
             log.info("closed %s", self._path)
+
+    # events (on the owner thread; attach_events from any thread)
+
+    def attach_events(self, publish: Publish) -> None:
+        """Publish this runtime's events with ``publish`` (the App's bus), starting with the open profile."""
+
+        def attach() -> None:
+            self._publish = publish
+            self._detector = ChangeDetector(publish)
+            if self._col is not None:
+                self._opened()
+
+        self._on_owner(attach)
+
+    def start_request(self, dispatcher: Dispatcher, request: dict[str, Any], caller: Caller, done: Done) -> None:
+        """The headless Starter: run the request, then publish what it changed, then answer.
+
+        A request's events are thus numbered before its reply is sent: on its own WebSocket they come first.
+        """
+        col = self._col
+        before = _mark(col) if col is not None else None
+        outcome = dispatcher.run(request, caller)
+        try:
+            self._scan_after(col, before, "sync" if request.get("action") == "sync" else "api")
+        except Exception:  # events must never cost a client its answer
+            log.exception("could not publish what a request changed")
+        done(outcome)
+
+    def event_snapshot(self) -> list[tuple[str, dict[str, Any]]]:
+        """The current state as events, for ``subscribe`` with ``snapshot``: the profile and its due counts."""
+        col = self._col
+        if col is None:
+            return [("profile.closed", {"profile": self._profile})]
+        state: list[tuple[str, dict[str, Any]]] = [("profile.opened", {"profile": self._profile})]
+        counts = current_counts(col)
+        if counts is not None:
+            state.append(("counts.changed", counts))
+        return state
+
+    def _opened(self) -> None:
+        """A collection was just opened: only what changes from now on becomes an event."""
+        assert self._col is not None
+        self._undo_known = 0  # each open collection numbers its undo steps from 0
+        self._opened_at = _mark(self._col)
+        if self._detector is not None:
+            self._detector.baseline(self._col)
+        self._publish("profile.opened", {"profile": self._profile})
+
+    def _scan_after(self, col_before: Collection | None, before: Mark | None, source: str) -> None:
+        col, detector = self._col, self._detector
+        if col is None or detector is None:
+            return
+        if col is not col_before or before is None:
+            # The request opened a collection (loadProfile, reloadCollection in a multi): only what it did to
+            # that one after opening it is new.
+            before = self._opened_at
+        changes = self._request_changes(col, before)
+        if changes is not None:
+            detector.scan(col, changes, source=source)
+
+    def _request_changes(self, col: Collection, before: Mark) -> OpChanges | None:
+        """What the request changed as one undo step, as inside Anki; None when it changed nothing."""
+        after = _mark(col)
+        if after == before:
+            return None  # a read-only request: nothing to scan
+        step = after[0]
+        # Anki numbers undo steps on, but shows 0 once a legacy change emptied its undo queue: the newest
+        # number seen tells where this request's steps start. A smaller one means the numbering restarted.
+        known = 0 if 0 < step < self._undo_known else self._undo_known
+        first = max(before[0], known) + 1
+        self._undo_known = max(known, step)
+        if step >= first:
+            try:
+                merged: OpChanges = col.merge_undo_entries(first)
+                return merged
+            except Exception:  # more steps than Anki keeps (30): it no longer has the first
+                log.debug("could not merge undo steps %s to %s", first, step, exc_info=True)
+        return _everything()  # changed outside the undo queue (legacy changes, sync): look at everything
 
     def _known(self) -> dict[str, Path]:
         known = dict(self._listing()) if self._listing is not None else {}
@@ -179,6 +292,22 @@ def folder_profiles(base: Path) -> ProfileListing:
         return {folder.name: folder / COLLECTION_FILE for folder in folders}
 
     return scan
+
+
+def _mark(col: Collection) -> Mark:
+    # ``col.mod`` asked of the backend itself, not through ``col.db``: this bookkeeping is no query of the action's.
+    rows = col._backend.db_query("select mod from col", [], True)
+    return col.undo_status().last_step, int(rows[0][0])
+
+
+def _everything() -> OpChanges:
+    from anki.collection import OpChanges
+
+    return OpChanges(**{flag: True for flag, _ in FLAGS})
+
+
+def _nowhere(name: str, data: dict[str, Any]) -> None:
+    """Publishes nothing: no server is attached."""
 
 
 def _open_collection(path: Path) -> Collection:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..events.changes import Publish
 from ..settings import Settings
 from ..wire import Caller, Outcome
 from .errors import CollectionUnavailable, UnsupportedAction
@@ -15,7 +18,9 @@ if TYPE_CHECKING:
 
     from .registry import Action
 
-__all__ = ["Context", "GuiHost", "Runtime"]
+__all__ = ["Context", "GuiHost", "Runtime", "publish_event", "publishing"]
+
+_publisher: ContextVar[Publish | None] = ContextVar("ankiconnect_live_publisher", default=None)
 
 
 class GuiHost(Protocol):
@@ -83,3 +88,28 @@ class Context:
     @property
     def profile(self) -> str | None:
         return self.runtime.profile_name()
+
+    def publish(self, name: str, data: dict[str, Any]) -> None:
+        """Publish an event only a handler knows about (media stored, a sync); see ``publish_event``."""
+        publish_event(name, data)
+
+
+@contextmanager
+def publishing(publish: Publish) -> Iterator[None]:
+    """Route the events handlers publish while this block runs (one request, on its thread) to ``publish``.
+
+    The server that runs the request sets this, so handlers and the helpers they share (``store_media``
+    has no Context) reach its bus without passing it around; outside a request publishing does nothing.
+    """
+    token = _publisher.set(publish)
+    try:
+        yield
+    finally:
+        _publisher.reset(token)
+
+
+def publish_event(name: str, data: dict[str, Any]) -> None:
+    """Publish on the bus of the server running the current request (a no-op when there is none)."""
+    publish = _publisher.get()
+    if publish is not None:
+        publish(name, data)

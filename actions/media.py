@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from .context import Context
+from .context import Context, publish_event
 from .errors import ActionError, InvalidParams
 from .registry import Registry
 
@@ -134,14 +134,19 @@ def _download(url: str, timeout_ms: float) -> bytes:
 
 
 def store_media(col: Collection, media: MediaBytes, *, delete_existing: bool) -> str:
-    """Write the file into the media folder; Anki may rename it (illegal characters, name clash)."""
+    """Write the file into the media folder; Anki may rename it (illegal characters, name clash).
+
+    Publishes ``media.stored`` (Anki has no hook for media files): every action that stores media comes here.
+    """
     if delete_existing:
         # The file write_data would clash with: Anki strips the separators rather than taking the
         # basename ("../x" is stored as "..x"), so trashing "x" would delete an unrelated file.
         name = stored_media_name(media.filename)
         if name and col.media.have(name):
             col.media.trash_files([name])
-    return col.media.write_data(media.filename, media.data)
+    stored = col.media.write_data(media.filename, media.data)
+    publish_event("media.stored", {"filename": stored})
+    return stored
 
 
 def safe_media_name(filename: str) -> str:
@@ -214,6 +219,7 @@ def delete_media_file(ctx: Context, *, filename: str) -> None:
     col = ctx.col
     if name and os.path.isfile(os.path.join(col.media.dir(), name)):
         col.media.trash_files([name])
+        ctx.publish("media.deleted", {"filename": name})
 
 
 @action("getMediaDirPath")

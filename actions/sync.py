@@ -65,7 +65,16 @@ def sync(ctx: Context, *, fullSync: str | None = None) -> None:
         raise InvalidParams(f'fullSync must be "upload" or "download" (or null), not {fullSync!r}')
     col = ctx.col
     session = SyncSession.of(ctx.runtime, ctx.settings)
-    media = ctx.settings.syncMedia
+    ctx.publish("sync.started", {})
+    ok = False
+    try:
+        _sync(col, session, ctx.settings.syncMedia, fullSync)
+        ok = True
+    finally:
+        ctx.publish("sync.finished", {"ok": ok})
+
+
+def _sync(col: Collection, session: SyncSession, media: bool, choice: str | None) -> None:
     auth, out = session.sync_collection(col, media)
     if out.server_message:
         log.warning("sync: message from the sync server: %s", out.server_message)
@@ -73,7 +82,7 @@ def sync(ctx: Context, *, fullSync: str | None = None) -> None:
         col._load_scheduler()  # as Anki does after a sync: the scheduler settings may have changed
         log.info("sync: collection synced with %s", session.where)
     else:
-        upload = full_sync_direction(out, fullSync)
+        upload = full_sync_direction(out, choice)
         server_usn = out.server_media_usn if media else None
         _full_sync(col, auth, upload=upload, server_usn=server_usn, where=session.where)
     if media:

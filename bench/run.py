@@ -24,6 +24,8 @@ from common import copy_of, post, seeded_collection, served
 from data_ops import compare_data_operations
 from websockets.sync.client import connect
 
+from events import bench_events, bench_request_to_event
+
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
@@ -107,6 +109,21 @@ def main() -> None:
         for label, direct, server in compare_data_operations(seed, work, args.rounds):
             ratio = server / direct
             print(f"{label:28} server {server:7.1f} ms   direct {direct:7.1f} ms   ratio {ratio:4.2f}x")
+        print_event_latency(seed, work, args.notes)
+
+
+def print_event_latency(seed: Path, work: Path, notes: int) -> None:
+    print("event latency, publish -> WebSocket subscriber (in-process server, lean subscribers in other processes):")
+    for total, (p50, p99, last50, last99) in bench_events().items():
+        print(
+            f"{total:5} subscribers: each delivery p50 {p50:7.3f} ms  p99 {p99:7.3f} ms   "
+            f"last delivery of an event p50 {last50:7.3f} ms  p99 {last99:7.3f} ms"
+        )
+    reply50, reply99, event50, event99 = bench_request_to_event(seed, work)
+    print(
+        f"addNote -> note.added at 100 subscribers (serve, {notes} notes): "
+        f"reply p50 {reply50:6.3f} ms  p99 {reply99:6.3f} ms   event p50 {event50:6.3f} ms  p99 {event99:6.3f} ms"
+    )
 
 
 if __name__ == "__main__":

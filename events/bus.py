@@ -58,6 +58,10 @@ class EventBus:
         self._waiters: set[asyncio.Future[None]] = set()
         self._lock = threading.Lock()
         self._early: list[tuple[str, dict[str, Any], int]] = []  # published before the loop was attached
+        # Published from other threads, waiting for the loop: one wake-up for a burst (a scan publishing a
+        # thousand notes), not a self-pipe write for every event.
+        self._incoming: list[tuple[str, dict[str, Any], int]] = []
+        self._waking = False
 
     # set-up
 
@@ -74,6 +78,7 @@ class EventBus:
         with self._lock:
             self._loop = None
             self._loop_thread = None
+            self._incoming, self._waking = [], False  # the loop is gone: nobody will take them
 
     def _mark_loop_thread(self) -> None:
         self._loop_thread = threading.get_ident()
@@ -92,14 +97,28 @@ class EventBus:
                     if len(self._early) > self._capacity:  # keep no more than the history would
                         del self._early[0]
                     return
-            if threading.get_ident() == self._loop_thread:
+                on_loop = threading.get_ident() == self._loop_thread
+                if not on_loop:
+                    self._incoming.append((name, payload, stamp))
+                    if self._waking:
+                        return  # the loop is already being woken up for earlier ones
+                    self._waking = True
+            if on_loop:
                 self._append(name, payload, stamp)
             else:
-                loop.call_soon_threadsafe(self._append, name, payload, stamp)
+                loop.call_soon_threadsafe(self._take_incoming)
         except Exception:  # a closed loop during shutdown: the event has nobody to go to
             log.debug("event %s dropped", name, exc_info=True)
+            with self._lock:
+                self._incoming, self._waking = [], False
 
     # the loop thread
+
+    def _take_incoming(self) -> None:
+        with self._lock:
+            incoming, self._incoming, self._waking = self._incoming, [], False
+        for name, data, stamp in incoming:
+            self._append(name, data, stamp)
 
     @property
     def seq(self) -> int:

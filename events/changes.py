@@ -104,8 +104,11 @@ class ChangeDetector:
             self._publish("collection.changed", {"changes": names, "source": source})
         if wants("card"):
             self._answers(col)
-        if wants("note", "note_text", "tag", "card", "deck"):
+        # Reading notes scans the whole table (no index on mod): only when notes may have changed, not on
+        # every answer. Deleting a deck deletes its notes with only the deck flag set.
+        if wants("note", "note_text", "tag"):
             self._notes(col)
+        if wants("note", "card", "deck"):
             self._deletions(col)
         if wants("deck"):
             self._decks(col)

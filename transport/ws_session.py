@@ -33,6 +33,7 @@ class WsSession:
         self._subscriptions: dict[int, Callable[[], None]] = {}
         self.closing = False
         self._writer = asyncio.get_running_loop().create_task(self._write())
+        self._closer: asyncio.Task[None] | None = None  # kept: the loop holds only a weak reference to tasks
 
     def send(self, message: str | dict[str, Any]) -> None:
         """Queue a message; never blocks. An overflow closes the connection (the client is too slow)."""
@@ -48,6 +49,9 @@ class WsSession:
         return lambda event: self.send(event.message(subscription))
 
     def add_subscription(self, subscription: int, remove: Callable[[], None]) -> None:
+        if self.closing:  # the client left (or was too slow) while the subscription was being set up
+            remove()
+            return
         self._subscriptions[subscription] = remove
 
     def remove_subscription(self, subscription: int) -> bool:
@@ -72,7 +76,7 @@ class WsSession:
             remove()
         self._subscriptions.clear()
         self._writer.cancel()
-        asyncio.get_running_loop().create_task(
+        self._closer = asyncio.get_running_loop().create_task(
             self._connection.close(SLOW_CONSUMER, "too slow: messages could not be delivered in time")
         )
 
