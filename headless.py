@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .actions.errors import Unavailable
-from .events.changes import FLAGS, ChangeDetector, Publish, current_counts
+from .events.changes import ChangeDetector, Publish, all_changes, current_counts, merge_steps
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -252,12 +252,8 @@ class HeadlessRuntime:
         first = max(before[0], known) + 1
         self._undo_known = max(known, step)
         if step >= first:
-            try:
-                merged: OpChanges = col.merge_undo_entries(first)
-                return merged
-            except Exception:  # more steps than Anki keeps (30): it no longer has the first
-                log.debug("could not merge undo steps %s to %s", first, step, exc_info=True)
-        return _everything()  # changed outside the undo queue (legacy changes, sync): look at everything
+            return merge_steps(col, first)
+        return all_changes()  # changed outside the undo queue (legacy changes, sync): look at everything
 
     def _known(self) -> dict[str, Path]:
         known = dict(self._listing()) if self._listing is not None else {}
@@ -298,12 +294,6 @@ def _mark(col: Collection) -> Mark:
     # ``col.mod`` asked of the backend itself, not through ``col.db``: this bookkeeping is no query of the action's.
     rows = col._backend.db_query("select mod from col", [], True)
     return col.undo_status().last_step, int(rows[0][0])
-
-
-def _everything() -> OpChanges:
-    from anki.collection import OpChanges
-
-    return OpChanges(**{flag: True for flag, _ in FLAGS})
 
 
 def _nowhere(name: str, data: dict[str, Any]) -> None:

@@ -9,12 +9,14 @@ Edit > Undo reverts the whole request.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from ..actions.dispatch import Dispatcher
+from ..events.changes import all_changes, merge_steps
 from ..transport.bridge import Done
 from ..wire import DEFAULT_VERSION, Caller, Outcome
 
@@ -114,7 +116,10 @@ class GuiStarter:
                 _announce(mw, changes, initiator=self)
             done(outcome)
 
-        mw.taskman.run_in_background(task, finished, uses_collection=True)
+        # The task runs on Anki's collection thread: take this request's context (where its handlers'
+        # events go) along.
+        context = contextvars.copy_context()
+        mw.taskman.run_in_background(lambda: context.run(task), finished, uses_collection=True)
 
 
 def _needs_main_thread(dispatcher: Dispatcher, request: Any, depth: int = 0) -> bool:
@@ -137,9 +142,11 @@ def _needs_main_thread(dispatcher: Dispatcher, request: Any, depth: int = 0) -> 
 def _merged_changes(col: Collection, before: int) -> OpChanges | None:
     """Fold the undo steps a request made into one, so one Edit > Undo reverts the whole request."""
     after = col.undo_status().last_step
-    if after <= before:
+    if after == before:
         return None
-    return col.merge_undo_entries(before + 1)
+    if after < before:  # a legacy change emptied Anki's undo queue and its numbering restarted
+        return all_changes()
+    return merge_steps(col, before + 1)
 
 
 def _announce(mw: AnkiQt, changes: OpChanges, initiator: object) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from anki.collection import Collection, OpChanges
 
-__all__ = ["ChangeDetector", "Publish", "current_counts"]
+__all__ = ["ChangeDetector", "Publish", "all_changes", "current_counts", "merge_steps"]
 
 log = logging.getLogger(__name__.rsplit(".", 2)[0] + ".events")
 
@@ -230,3 +230,28 @@ def current_counts(col: Collection) -> dict[str, Any] | None:
         return None
     deck_id, new, learn, review = counts
     return {"deckId": deck_id, "deck": col.decks.name(deck_id), "new": new, "learn": learn, "review": review}  # type: ignore[arg-type]
+
+
+def all_changes() -> OpChanges:
+    """OpChanges that say everything may have changed (when Anki cannot tell what did)."""
+    from anki.collection import OpChanges
+
+    return OpChanges(**{flag: True for flag, _ in FLAGS})
+
+
+def merge_steps(col: Collection, first: int) -> OpChanges:
+    """Fold undo steps ``first`` onwards into one step and say what they changed.
+
+    Anki itself folds an update of a note into the previous step when that step updated the same note (a
+    user's edit in the editor, then the API's), so step ``first`` may be gone: then fold into the one before.
+    When neither works (more steps than Anki keeps), everything may have changed.
+    """
+    for target in (first, first - 1):
+        if target < 1:
+            continue
+        try:
+            merged: OpChanges = col.merge_undo_entries(target)
+            return merged
+        except Exception:
+            log.debug("could not fold undo steps into %s", target, exc_info=True)
+    return all_changes()

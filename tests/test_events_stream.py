@@ -126,7 +126,6 @@ def test_the_stream_ends_when_the_server_stops(server: RunningServer, api: HttpA
     assert b"event: note.added" in raw
 
 
-@pytest.mark.xfail(reason="transport/http.py closes a stream without its last (empty) chunk", strict=True)
 def test_the_stream_ends_with_a_complete_body_when_the_server_stops(server: RunningServer) -> None:
     stopping = threading.Thread(target=server.app.stop)
     with sse_open(server.port, "/events") as response:

@@ -258,6 +258,10 @@ class HttpProtocol(asyncio.Protocol):
                     break
                 self._write(self._h11.send(h11.Data(data=chunk)) or b"")
         finally:
+            if not transport.is_closing():
+                # The last, empty chunk: the client sees the stream end, not a broken connection.
+                with contextlib.suppress(h11.LocalProtocolError):
+                    self._write(self._h11.send(h11.EndOfMessage()) or b"")
             await response.stream.aclose()  # type: ignore[attr-defined]
             self._request = None
             self._busy = False

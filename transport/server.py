@@ -142,6 +142,7 @@ class Server:
                 process_request=self.ws_api.process_request,
                 max_size=settings.webMaxBodyBytes,
                 server_header=None,
+                compression=None,  # per-client deflate costs CPU on every event and gains nothing on loopback
             )
             self._ws_servers.append(server)
 

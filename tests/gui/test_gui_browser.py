@@ -215,12 +215,6 @@ def test_gui_edit_note_opens_an_editor_that_saves_edits_and_shows_api_changes(an
     assert _gone(window)
 
 
-@pytest.mark.xfail(
-    reason="addon/operations.py _merged_changes: Anki merges an update of the note edited last into the"
-    " editor's undo step, so merge_undo_entries(before + 1) raises 'target undo op not found' (the change"
-    " is stored, the client gets that error)",
-    strict=True,
-)
 def test_gui_edit_note_a_request_right_after_a_user_edit_of_the_same_note(anki: AnkiSession) -> None:
     from anki.notes import NoteId
 
