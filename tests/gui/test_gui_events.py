@@ -155,3 +155,39 @@ def test_a_snapshot_describes_the_current_state(anki: AnkiSession) -> None:
         sub.close()
         anki.mw.moveToState("deckBrowser")
         anki.settle()
+
+
+def test_every_ease_in_the_reviewer_is_one_answer_event(anki: AnkiSession, subscriber: Subscriber) -> None:
+    mw = anki.mw
+    anki.invoke("addNotes", notes=[_note(f"ease {n}") for n in range(4)])
+    subscriber.wait_for("note.added", 4)
+    anki.settle()
+    mw.moveToState("review")
+    for count, ease in enumerate((1, 2, 3, 4), start=1):
+        wait_until(lambda: mw.reviewer.card is not None and mw.reviewer.state == "question", message="a question")
+        card_id = mw.reviewer.card.id
+        mw.reviewer._showAnswer()
+        mw.reviewer._answerCard(ease)
+        answered = subscriber.wait_for("card.answered", count)[-1]["data"]
+        assert (answered["cardId"], answered["ease"]) == (card_id, ease)
+    mw.moveToState("deckBrowser")
+    anki.settle()
+    spin(100)
+    assert len(subscriber.wait_for("card.answered")) == 4
+
+
+def test_notes_added_and_deleted_in_ankis_own_screens(anki: AnkiSession, subscriber: Subscriber) -> None:
+    from anki.decks import DeckId
+    from aqt.operations.note import add_note, remove_notes
+
+    mw = anki.mw
+    note = mw.col.new_note(mw.col.models.by_name("Basic"))  # type: ignore[arg-type]
+    note["Front"] = "added in the Add dialog's way"
+    add_note(parent=mw, note=note, target_deck_id=DeckId(1)).run_in_background()
+    added = subscriber.wait_for("note.added")[0]["data"]
+    assert added["noteId"] == note.id and added["sortField"] == "added in the Add dialog's way"
+    remove_notes(parent=mw, note_ids=[note.id]).run_in_background()
+    assert subscriber.wait_for("note.deleted")[0]["data"]["noteId"] == note.id
+    anki.settle()
+    sources = {e["data"]["source"] for e in subscriber.received if e["event"] == "collection.changed"}
+    assert sources == {"anki"}
