@@ -181,7 +181,7 @@ def test_notes_added_and_deleted_in_ankis_own_screens(anki: AnkiSession, subscri
     from aqt.operations.note import add_note, remove_notes
 
     mw = anki.mw
-    note = mw.col.new_note(mw.col.models.by_name("Basic"))  # type: ignore[arg-type]
+    note = mw.col.new_note(mw.col.models.by_name("Basic"))
     note["Front"] = "added in the Add dialog's way"
     add_note(parent=mw, note=note, target_deck_id=DeckId(1)).run_in_background()
     added = subscriber.wait_for("note.added")[0]["data"]
