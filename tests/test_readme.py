@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ankiconnect_live.reference import action_table, readme_section
+from ankiconnect_live.reference import action_table, event_table, readme_events, readme_section
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -17,3 +17,8 @@ def test_readme_starts_with_the_two_commands() -> None:
 def test_action_table_is_current() -> None:
     """Regenerate with: python -m ankiconnect_live.reference README.md"""
     assert readme_section(README.read_text(encoding="utf-8")) == action_table()
+
+
+def test_event_table_is_current() -> None:
+    """Regenerate with: python -m ankiconnect_live.reference README.md"""
+    assert readme_events(README.read_text(encoding="utf-8")) == event_table()
