@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import field_index
 from .context import Context
 from .registry import Registry
 
@@ -22,7 +23,7 @@ def find_cards(ctx: Context, *, query: str | None = None) -> list[int]:
     """Card ids matching an Anki search (``[]`` for a null query)."""
     if query is None:
         return []
-    return [int(cid) for cid in ctx.col.find_cards(query)]
+    return field_index.find_cards(ctx.col, query)
 
 
 @action("cardsInfo")

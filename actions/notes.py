@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import field_index
 from .context import Context
 from .duplicates import DuplicateChecker
 from .errors import ActionError, InvalidParams, NotFound
@@ -65,7 +66,7 @@ def find_notes(ctx: Context, *, query: str | None = None) -> list[int]:
     """Note ids matching an Anki search (``[]`` for a null query)."""
     if query is None:
         return []
-    return [int(nid) for nid in ctx.col.find_notes(query)]
+    return field_index.find_notes(ctx.col, query)
 
 
 @action("notesInfo")
@@ -73,7 +74,7 @@ def notes_info(ctx: Context, *, notes: list[int] | None = None, query: str | Non
     """Fields, tags, note type and cards of each note; ``{}`` where a note does not exist."""
     col = ctx.col
     if query is not None:
-        note_ids = [int(nid) for nid in col.find_notes(query)]
+        note_ids = field_index.find_notes(col, query)
     elif notes is not None:
         note_ids = notes
     else:
