@@ -183,12 +183,12 @@ class HeadlessRuntime:
 
     # events (on the owner thread; attach_events from any thread)
 
-    def attach_events(self, publish: Publish) -> None:
+    def attach_events(self, publish: Publish, interested: Callable[[str], bool] = lambda name: True) -> None:
         """Publish this runtime's events with ``publish`` (the App's bus), starting with the open profile."""
 
         def attach() -> None:
             self._publish = publish
-            self._detector = ChangeDetector(publish)
+            self._detector = ChangeDetector(publish, interested)
             if self._col is not None:
                 self._opened()
 
@@ -214,7 +214,7 @@ class HeadlessRuntime:
         if col is None:
             return [("profile.closed", {"profile": self._profile})]
         state: list[tuple[str, dict[str, Any]]] = [("profile.opened", {"profile": self._profile})]
-        counts = current_counts(col)
+        counts = self._detector.snapshot_counts(col) if self._detector is not None else current_counts(col)
         if counts is not None:
             state.append(("counts.changed", counts))
         return state

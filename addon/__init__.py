@@ -41,7 +41,12 @@ class Addon:
         self.permission = PermissionAsker(mw, self.runtime)
         self.app: App | None = None
         self.listen_error: str | None = None
-        self.events = GuiEvents(mw, self.publish, lambda handler: isinstance(handler, GuiStarter))
+        self.events = GuiEvents(
+            mw,
+            self.publish,
+            lambda handler: isinstance(handler, GuiStarter),
+            lambda name: self.app is not None and self.app.events.interested(name),
+        )
         self.runtime.set_snapshot(self.events.snapshot)
 
     def publish(self, name: str, data: dict[str, Any]) -> None:

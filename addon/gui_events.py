@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aqt import gui_hooks
 
-from ..events.changes import ChangeDetector, Publish, current_counts
+from ..events.changes import ChangeDetector, Publish
 
 if TYPE_CHECKING:
     from anki.cards import Card
@@ -40,11 +40,17 @@ def _never_raises(callback: F) -> F:
 
 
 class GuiEvents:
-    def __init__(self, mw: AnkiQt, publish: Publish, own_initiator: Callable[[object | None], bool]) -> None:
+    def __init__(
+        self,
+        mw: AnkiQt,
+        publish: Publish,
+        own_initiator: Callable[[object | None], bool],
+        interested: Callable[[str], bool] = lambda name: True,
+    ) -> None:
         self._mw = mw
         self._publish = publish
         self._is_ours = own_initiator
-        self.detector = ChangeDetector(publish)
+        self.detector = ChangeDetector(publish, interested)
         self._shown: tuple[int, str] | None = None
         self._hooks: list[tuple[Any, Callable[..., None]]] = [
             (gui_hooks.profile_did_open, self.on_profile_did_open),
@@ -143,7 +149,7 @@ class GuiEvents:
         if card is not None:
             side = "review.answerShown" if mw.reviewer.state == "answer" else "review.questionShown"
             state.append((side, self._card_data(card)))
-        counts = current_counts(col)
+        counts = self.detector.snapshot_counts(col)
         if counts is not None:
             state.append(("counts.changed", counts))
         return state

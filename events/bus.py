@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +56,7 @@ class EventBus:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._waiters: set[asyncio.Future[None]] = set()
+        self._interest: Counter[str] = Counter()  # event name -> listeners and long-polls waiting for it
         self._lock = threading.Lock()
         self._early: list[tuple[str, dict[str, Any], int]] = []  # published before the loop was attached
         # Published from other threads, waiting for the loop: one wake-up for a burst (a scan publishing a
@@ -145,7 +146,17 @@ class EventBus:
         key = self._next_listener
         self._next_listener += 1
         self._listeners[key] = (names, listener)
-        return lambda: self._listeners.pop(key, None) and None
+        self._interest.update(names)
+
+        def remove() -> None:
+            if self._listeners.pop(key, None) is not None:
+                self._interest.subtract(names)
+
+        return remove
+
+    def interested(self, name: str) -> bool:
+        """Whether anyone listens (or long-polls) for this event now. Safe from any thread."""
+        return self._interest.get(name, 0) > 0
 
     @property
     def listener_count(self) -> int:
@@ -177,9 +188,11 @@ class EventBus:
                 return []
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters.add(waiter)
+            self._interest.update(names)
             try:
                 await asyncio.wait_for(waiter, remaining)
             except TimeoutError:
                 return []
             finally:
                 self._waiters.discard(waiter)
+                self._interest.subtract(names)

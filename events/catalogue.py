@@ -29,7 +29,10 @@ EVENTS: dict[str, str] = {
         "`changes` (the kinds of data that changed: card, note, deck, tag, notetype, config, deckConfig...), "
         "`source` (`api` or `anki`): anything changed, whoever changed it"
     ),
-    "counts.changed": "`deckId`, `deck`, `new`, `learn`, `review`: the current deck's due counts (coalesced)",
+    "counts.changed": (
+        "`deckId`, `deck`, `new`, `learn`, `review`: the current deck's due counts changed (coalesced; "
+        "worked out only while someone listens for it, since it costs Anki a recount)"
+    ),
     "media.stored": "`filename`: a media file was stored through the API",
     "media.deleted": "`filename`: a media file was deleted through the API",
     "sync.started": "(no data): a sync started",

@@ -52,11 +52,14 @@ class _Seen:
     graves: set[int] = field(default_factory=set)
     decks: dict[int, str] = field(default_factory=dict)
     counts: tuple[int, int, int, int] | None = None
+    mostly_synced: bool = False
+    """Few notes carry local changes (usn -1): finding changed notes through that index beats reading all."""
 
 
 class ChangeDetector:
-    def __init__(self, publish: Publish) -> None:
+    def __init__(self, publish: Publish, interested: Callable[[str], bool] = lambda name: True) -> None:
         self._publish = publish
+        self._interested = interested
         self._seen = _Seen()
         # Inside Anki, scans come from the main thread (Anki's own operations) and from the collection
         # thread (API requests); each must see the other's bookkeeping complete.
@@ -76,6 +79,8 @@ class ChangeDetector:
         seen.graves = set(db.list("select oid from graves where type = ?", GRAVE_NOTE))
         seen.decks = {d.id: d.name for d in col.decks.all_names_and_ids()}
         seen.counts = _counts(col)
+        total = db.scalar("select count() from notes")
+        seen.mostly_synced = db.scalar("select count() from notes where usn = -1") * 10 < total
         with self._lock:
             self._seen = seen
 
@@ -91,6 +96,12 @@ class ChangeDetector:
         except Exception:  # events must never break the request or Anki's hook that triggered the scan
             log.exception("could not work out what changed")
 
+    def snapshot_counts(self, col: Collection) -> dict[str, Any] | None:
+        """The current deck's counts for a snapshot, remembered so the next change is judged against them."""
+        with self._lock:
+            self._seen.counts = _counts(col)
+        return current_counts(col)
+
     def scan_answers(self, col: Collection) -> None:
         """Publish new answers only (the reviewer's answer hook, which comes before Anki's change notice)."""
         try:
@@ -100,6 +111,11 @@ class ChangeDetector:
             log.exception("could not read the new answers")
 
     def _scan(self, col: Collection, changes: OpChanges | None, source: str, wants: Callable[..., bool]) -> None:
+        if source == "sync":  # a sync marks notes synced: finding local changes through usn may now pay off
+            db = _db(col)
+            self._seen.mostly_synced = db.scalar("select count() from notes where usn = -1") * 10 < db.scalar(
+                "select count() from notes"
+            )
         if changes is not None and (names := [wire for flag, wire in FLAGS if getattr(changes, flag)]):
             self._publish("collection.changed", {"changes": names, "source": source})
         if wants("card"):
@@ -107,7 +123,10 @@ class ChangeDetector:
         # Reading notes scans the whole table (no index on mod): only when notes may have changed, not on
         # every answer. Deleting a deck deletes its notes with only the deck flag set.
         if wants("note", "note_text", "tag"):
-            self._notes(col)
+            # Local edits mark notes usn -1 (until the next sync), and that column is indexed: on a synced
+            # collection this reads a handful of notes instead of all of them. A sync changes notes with the
+            # server's usn, so after a sync (or when the changes are unknown) every note is looked at.
+            self._notes(col, local_only=changes is not None and source != "sync" and self._seen.mostly_synced)
         if wants("note", "card", "deck"):
             self._deletions(col)
         if wants("deck"):
@@ -142,12 +161,14 @@ class ChangeDetector:
                 },
             )
 
-    def _notes(self, col: Collection) -> None:
+    def _notes(self, col: Collection, *, local_only: bool) -> None:
         seen = self._seen
         rows = _db(col).all(
             "select n.id, m.name, n.mod, n.tags, n.sfld, n.flds,"
             " (select did from cards where nid = n.id order by ord limit 1)"
-            " from notes n left join notetypes m on m.id = n.mid where n.mod >= ? order by n.mod, n.id",
+            " from notes n left join notetypes m on m.id = n.mid where"
+            + (" n.usn = -1 and" if local_only else "")
+            + " n.mod >= ? order by n.mod, n.id",
             seen.note_mod,
         )
         newest_before = seen.note_id
@@ -187,6 +208,11 @@ class ChangeDetector:
         self._seen.decks = now
 
     def _counts(self, col: Collection) -> None:
+        if not self._interested("counts.changed"):
+            # Anki recomputes due counts after a change (tens of ms on big collections): only for listeners.
+            # Whoever subscribes later gets the counts in a snapshot, which resets what was seen.
+            self._seen.counts = None
+            return
         counts = _counts(col)
         if counts is None or counts == self._seen.counts:
             return  # unchanged: several changes in a row give one event at most (coalesced)
