@@ -164,13 +164,15 @@ def _refresh(col: Collection, index: _Index) -> None:
 def find_notes(col: Collection, query: str) -> list[int]:
     """``col.find_notes``, answered from the index when the query allows it."""
     restricted = _restricted(col, query)
-    return [int(n) for n in col.find_notes(restricted if restricted is not None else query)]
+    # The ids are ints already: list() copies them out of the protobuf container (int() on each cost as much
+    # again, 20 ms on a 200k-card search).
+    return list(col.find_notes(restricted if restricted is not None else query))
 
 
 def find_cards(col: Collection, query: str) -> list[int]:
     """``col.find_cards``, answered from the index when the query allows it."""
     restricted = _restricted(col, query)
-    return [int(c) for c in col.find_cards(restricted if restricted is not None else query)]
+    return list(col.find_cards(restricted if restricted is not None else query))
 
 
 def _restricted(col: Collection, query: str) -> str | None:
