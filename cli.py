@@ -91,6 +91,11 @@ def serve(settings: Settings, path: Path, profile: str | None, profiles: Profile
         runtime.close()
         return _fail(str(exc))
     app = App(runtime, runtime.post)
+    try:
+        app.open_request_log()
+    except OSError as exc:
+        runtime.close()
+        return _fail(exc.strerror or str(exc))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -38,6 +38,9 @@ class Settings:
     webHostAllowList: tuple[str, ...] = ()
     webMaxBodyBytes: int = 256 * 1024 * 1024
     webTimeout: int = 10000
+    webMaxDownloadBytes: int = 256 * 1024 * 1024
+    mediaPathAllowList: tuple[str, ...] | None = None
+    """Folders ``path`` media may be read from; None means anywhere (upstream's behaviour)."""
     syncEndpoint: str | None = None
     syncUser: str | None = None
     syncMedia: bool = True
@@ -69,7 +72,8 @@ class Settings:
         return _validated(replace(self, **changes))
 
 
-_LIST_KEYS = {"webCorsOriginList", "ignoreOriginList", "webHostAllowList"}
+_LIST_KEYS = {"webCorsOriginList", "ignoreOriginList", "webHostAllowList", "mediaPathAllowList"}
+_NULLABLE_LIST_KEYS = {"mediaPathAllowList"}
 _KNOWN = {f.name for f in fields(Settings)} - {"extra"}
 
 
@@ -82,6 +86,8 @@ def load_settings(*sources: Mapping[str, Any]) -> Settings:
     extra = {k: v for k, v in merged.items() if k not in _KNOWN}
     for key in _LIST_KEYS & known.keys():
         value = known[key]
+        if value is None and key in _NULLABLE_LIST_KEYS:
+            continue
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise SettingsError(f"config key {key!r} must be a list of strings")
         known[key] = tuple(value)
@@ -98,6 +104,12 @@ def _validated(settings: Settings) -> Settings:
         raise SettingsError(f"config key 'webBindPort' must be a port number, not {settings.webBindPort}")
     if settings.webMaxBodyBytes < 1024:
         raise SettingsError("config key 'webMaxBodyBytes' must be at least 1024")
+    if settings.webMaxDownloadBytes < 1:
+        raise SettingsError("config key 'webMaxDownloadBytes' must be at least 1")
+    folders = settings.mediaPathAllowList
+    if folders is not None and not all(Path(f).expanduser().is_absolute() for f in folders):
+        # A relative folder would depend on the server's working directory: refuse rather than guess.
+        raise SettingsError("config key 'mediaPathAllowList' must list absolute folders")
     return settings
 
 
@@ -115,6 +127,8 @@ _EXPECTED: dict[str, tuple[tuple[type, ...], str]] = {
     "webBindPort": ((int,), "an integer"),
     "webMaxBodyBytes": ((int,), "an integer"),
     "webTimeout": ((int, float), "a number"),
+    "webMaxDownloadBytes": ((int,), "an integer"),
+    "mediaPathAllowList": ((tuple, type(None)), "a list of folders or null"),
     "syncEndpoint": ((str, type(None)), "a string or null"),
     "syncUser": ((str, type(None)), "a string or null"),
     "syncMedia": ((bool,), "true or false"),

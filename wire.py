@@ -35,13 +35,15 @@ class Caller:
     """Who sent a request, as far as the transport could tell.
 
     ``origin`` is the ``Origin`` header (None when absent), ``origin_allowed`` the verdict of the origin
-    policy, and ``url_key`` an API key given outside the JSON body (``?key=`` or the WebSocket handshake).
+    policy, ``url_key`` an API key given outside the JSON body (``?key=`` or the WebSocket handshake), and
+    ``peer`` the client's address (None in-process), by which wrong keys are throttled.
     """
 
     transport: Literal["http", "ws", "internal"] = "internal"
     origin: str | None = None
     origin_allowed: bool = True
     url_key: str | None = None
+    peer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import glob
-import hashlib
-import http.client
 import os
 import re
-import time
 import unicodedata
-import urllib.error
-import urllib.parse
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from .context import Context, publish_event
-from .errors import ActionError, InvalidParams
+from .media_fetch import NO_SOURCE, MediaBytes, MediaPolicy, fetch_media
 from .registry import Registry
 
 if TYPE_CHECKING:
@@ -32,105 +24,6 @@ action = registry.action
 
 _ILLEGAL = re.compile(r'[][><:"/?*^\\|\0\r\n]')
 """Characters Anki refuses in media names (the same set its legacy ``stripIllegal`` used)."""
-
-
-NO_SOURCE = 'You must provide a "data", "path", or "url" field.'
-
-
-@dataclass(frozen=True, slots=True)
-class MediaBytes:
-    """A media file's content, fetched but not stored yet."""
-
-    filename: str
-    data: bytes
-
-    def md5(self) -> str:
-        return hashlib.md5(self.data).hexdigest()
-
-
-def fetch_media(
-    filename: str,
-    *,
-    data: str | None,
-    path: str | None,
-    url: str | None,
-    timeout_ms: float,
-) -> MediaBytes:
-    """Read the bytes a client provided: ``data`` (base64) wins over ``path``, which wins over ``url``."""
-    if data:
-        try:
-            return MediaBytes(filename, base64.b64decode(data))
-        except (binascii.Error, ValueError) as exc:
-            raise InvalidParams(f"data is not valid base64: {exc}") from None
-    if path:
-        try:
-            return MediaBytes(filename, Path(path).read_bytes())
-        except OSError as exc:
-            # Upstream's text (str of the OSError), raised as an action error so addNotes can list it.
-            raise ActionError(str(exc)) from None
-    if url:
-        return MediaBytes(filename, _download(url, timeout_ms))
-    raise InvalidParams(NO_SOURCE)
-
-
-_DOWNLOAD_SCHEMES = ("http", "https")
-_CHUNK = 64 * 1024
-
-
-class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow redirects like urllib, but never to ``ftp:`` (urllib's default allows it)."""
-
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: http.client.HTTPMessage,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        if urllib.parse.urlsplit(newurl).scheme.lower() not in _DOWNLOAD_SCHEMES:
-            fp.close()
-            raise ActionError(f"{req.full_url} download failed: redirected to a non-HTTP URL {newurl}")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-_opener = urllib.request.build_opener(_HttpOnlyRedirects)
-"""Also honours the usual proxy environment variables, as Anki's own downloads do."""
-
-
-def _download(url: str, timeout_ms: float) -> bytes:
-    """GET ``url`` within ``timeout_ms`` (AnkiConnect's ``webTimeout``); only http and https."""
-    # urllib would also read file:, ftp: and data: URLs; a client asking for a web download must not read
-    # local files that way (path= is the explicit, documented way to do that).
-    if urllib.parse.urlsplit(url).scheme.lower() not in _DOWNLOAD_SCHEMES:
-        raise InvalidParams(f"{url} download failed: only http and https URLs can be downloaded")
-    timeout = max(timeout_ms, 1) / 1000  # 0 would make a non-blocking socket, negative an error
-    timed_out = ActionError(f"{url} download failed: timed out after {timeout_ms:.0f} ms (webTimeout)")
-    deadline = time.monotonic() + timeout
-    request = urllib.request.Request(url, headers={"User-Agent": "AnkiConnect Live"})
-    try:
-        with _opener.open(request, timeout=timeout) as response:
-            if response.status != 200:
-                raise ActionError(f"{url} download failed with return code {response.status}")
-            # The socket timeout bounds each read; the deadline bounds a server that trickles bytes.
-            chunks: list[bytes] = []
-            while chunk := response.read1(_CHUNK):
-                chunks.append(chunk)
-                if time.monotonic() > deadline:
-                    raise timed_out
-            return b"".join(chunks)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise ActionError(f"{url} download failed with return code {exc.code}") from None
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, TimeoutError):
-            raise timed_out from None
-        raise ActionError(f"{url} download failed: {exc.reason}") from None
-    except TimeoutError:
-        raise timed_out from None
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        raise ActionError(f"{url} download failed: {exc or type(exc).__name__}") from None
 
 
 def store_media(col: Collection, media: MediaBytes, *, delete_existing: bool) -> str:
@@ -172,7 +65,8 @@ def store_media_file(
     deleteExisting: bool | None = True,
 ) -> str | None:
     """Store a file (base64 ``data``, a local ``path`` or a ``url``) in the media folder; return its name."""
-    media = fetch_media(filename, data=data, path=path, url=url, timeout_ms=ctx.settings.webTimeout)
+    policy = MediaPolicy.of(ctx.settings)
+    media = fetch_media(filename, data=data, path=path, url=url, timeout_ms=ctx.settings.webTimeout, policy=policy)
     if skipHash is not None and media.md5() == skipHash:
         return None
     return store_media(ctx.col, media, delete_existing=bool(deleteExisting))

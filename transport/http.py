@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import h11
 
 from ..settings import Settings
+from .throttle import client_address
 
 __all__ = ["HttpProtocol", "HttpRequest", "HttpResponse"]
 
@@ -36,6 +37,8 @@ class HttpRequest:
     target: str
     headers: dict[str, str]
     body: bytes = b""
+    peer: str | None = None
+    """The client's address (its /64 network for IPv6), for per-client limits."""
 
     @property
     def path(self) -> str:
@@ -79,6 +82,7 @@ class HttpProtocol(asyncio.Protocol):
         self._registry = registry
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=self._settings.webMaxHeadBytes)
         self._transport: asyncio.Transport | None = None
+        self._peer: str | None = None
         self._raw: bytearray | None = bytearray()  # bytes of the first request, for a WebSocket hand-off
         self._request: HttpRequest | None = None
         self._body = bytearray()
@@ -95,6 +99,7 @@ class HttpProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        self._peer = client_address(transport.get_extra_info("peername"))
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             # One write per response already; NODELAY also spares pipelined replies the Nagle delay.
@@ -185,7 +190,7 @@ class HttpProtocol(asyncio.Protocol):
             key = name.decode("latin-1")
             text = value.decode("latin-1")
             headers[key] = f"{headers[key]}, {text}" if key in headers and key != "host" else text
-        request = HttpRequest(event.method.decode("ascii"), event.target.decode("latin-1"), headers)
+        request = HttpRequest(event.method.decode("ascii"), event.target.decode("latin-1"), headers, peer=self._peer)
         raw, self._raw = self._raw, None
         if _wants_websocket(request):
             if raw is None:

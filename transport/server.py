@@ -14,14 +14,19 @@ from websockets.asyncio.server import Server as WsServer, ServerConnection, serv
 from websockets.server import ServerProtocol
 
 from ..events.bus import EventBus
+from ..redact import RedactingFilter
 from ..settings import Settings
 from .api import HttpApi, RequestHandler
 from .http import HttpProtocol
+from .throttle import KeyThrottle
 from .websocket import Snapshot, WebSocketApi
 
 __all__ = ["PortInUse", "Server", "bind_sockets"]
 
 log = logging.getLogger(__name__.rsplit(".", 2)[0] + ".transport")
+
+ws_log = logging.getLogger(log.name + ".websockets")
+ws_log.addFilter(RedactingFilter())  # its debug lines show handshake URLs (?key=) and the start of frames
 
 SHUTDOWN_GRACE = 10.0
 """Seconds in-flight requests get to finish when the server stops."""
@@ -47,11 +52,16 @@ class Server:
         settings: Callable[[], Settings],
         events: EventBus | None = None,
         snapshot: Snapshot | None = None,
+        openapi: Callable[[], Any] | None = None,
     ) -> None:
         self._settings = settings
         self.events = events or EventBus(settings().eventHistory)
-        self._http_api = HttpApi(handle, settings, self.events)
-        self.ws_api = WebSocketApi(handle, settings, self.events, snapshot or _no_snapshot)
+        self.keys = KeyThrottle()
+        """Wrong-key slow-down per client address, shared by every endpoint (and App.handle)."""
+        self._http_api = HttpApi(
+            handle, settings, self.events, self.keys, openapi, clients=lambda: (self.websocket_count, self.http_count)
+        )
+        self.ws_api = WebSocketApi(handle, settings, self.events, snapshot or _no_snapshot, self.keys)
         self._http_connections: set[HttpProtocol] = set()
         self._ws_servers: list[WsServer] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -142,6 +152,7 @@ class Server:
                 process_request=self.ws_api.process_request,
                 max_size=settings.webMaxBodyBytes,
                 server_header=None,
+                logger=ws_log,
                 compression=None,  # per-client deflate costs CPU on every event and gains nothing on loopback
             )
             self._ws_servers.append(server)

@@ -21,6 +21,7 @@ from ..settings import Settings
 from ..wire import Caller, WireError, decode_json, envelope_error, error_reply, key_matches
 from .api import RequestHandler
 from .policy import host_allowed, judge_origin
+from .throttle import KeyThrottle, TooManyFailures, client_address
 from .ws_session import WsSession, subscription_reply
 
 Snapshot = Callable[[], Awaitable[list[tuple[str, dict[str, Any]]]]]
@@ -45,8 +46,10 @@ class WebSocketApi:
         settings: Callable[[], Settings],
         events: EventBus,
         snapshot: Snapshot,
+        keys: KeyThrottle | None = None,
     ) -> None:
         self._handle = handle
+        self._keys = keys or KeyThrottle()
         self._settings = settings
         self._events = events
         self._snapshot = snapshot
@@ -55,7 +58,7 @@ class WebSocketApi:
         self._callers: weakref.WeakKeyDictionary[ServerConnection, Caller] = weakref.WeakKeyDictionary()
         self._in_flight: set[asyncio.Task[None]] = set()
 
-    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Apply the Host, Origin and URL-key rules before the handshake completes."""
         settings = self._settings()
         if urlsplit(request.path).path != "/":
@@ -68,9 +71,18 @@ class WebSocketApi:
             return _reject(HTTPStatus.FORBIDDEN, "origin not allowed")
         keys = parse_qs(urlsplit(request.path).query).get("key")
         url_key = keys[0] if keys else None
-        if url_key is not None and not key_matches(url_key, settings.api_key):
-            return _reject(HTTPStatus.FORBIDDEN, "valid api key must be provided")
-        self._callers[connection] = Caller("ws", origin, True, url_key)
+        peer = client_address(connection.remote_address)
+        if url_key is not None:
+            key_ok = key_matches(url_key, settings.api_key)
+            try:
+                wait = self._keys.wait_for(peer, key_ok)
+            except TooManyFailures as exc:
+                return _reject(HTTPStatus.TOO_MANY_REQUESTS, str(exc))
+            if wait:
+                await asyncio.sleep(wait)  # the handshake of a client guessing keys is slowed down
+            if not key_ok:
+                return _reject(HTTPStatus.FORBIDDEN, "valid api key must be provided")
+        self._callers[connection] = Caller("ws", origin, True, url_key, peer)
         return None
 
     async def handler(self, connection: ServerConnection) -> None:
