@@ -7,7 +7,13 @@ STAMP := $(VENV)/.installed-stamp
 MYPY_PATH := .mypy-path
 ARGS ?=
 
-.PHONY: serve test lint typecheck pytest bench ankiaddon clean
+.PHONY: serve test lint typecheck pytest browser bench ankiaddon clean
+
+# The browser tests drive Debian's Chromium through Playwright (PyPI's wheel carries its driver; it never
+# downloads a browser). `browser` installs Chromium when it is missing, as root on Debian; elsewhere it says
+# so and the browser tests are skipped (they fail instead under CI=true).
+CHROMIUM := /usr/bin/chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -34,11 +40,31 @@ typecheck: $(STAMP) $(MYPY_PATH)/ankiconnect_live
 	MYPYPATH=$(MYPY_PATH):tests:bench $(BIN)/mypy --explicit-package-bases tests bench scripts
 
 # The add-on's tests boot real Anki, which allows one instance per process: they get their own run.
-pytest: $(STAMP)
+pytest: $(STAMP) browser
 	$(BIN)/pytest --ignore=tests/gui $(ARGS)
 	$(BIN)/pytest tests/gui $(ARGS)
 
-bench: $(STAMP)
+browser:
+	@if [ -x $(CHROMIUM) ]; then \
+		echo "browser tests: $$($(CHROMIUM) --version 2>/dev/null || echo $(CHROMIUM))"; \
+	elif [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "browser tests: $(CHROMIUM) is missing and installing it needs root and apt-get" \
+			"(sudo apt-get install chromium); they will be skipped"; \
+	else \
+		echo "browser tests: installing Debian's chromium"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core \
+			>/dev/null && $(CHROMIUM) --version 2>/dev/null; \
+	fi
+
+# `make bench ARGS=--quick` for a short run. The bench-only dependencies (chart, profilers) come with it.
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
 
 ankiaddon: $(STAMP)

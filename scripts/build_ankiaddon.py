@@ -15,6 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_PARTS = ("actions", "addon", "events", "transport")
 TOP_FILES = ("manifest.json", "config.json", "config.md")
+PAGES = ("*.html", "*.js", "*.css")
+"""The overlay and dashboard (``pages/``), served by the add-on too."""
 VENDORED = ("websockets", "h11")
 SKIP_SUFFIXES = (".so", ".c", ".pyd", ".pyc")
 
@@ -24,6 +26,8 @@ def package_files() -> list[Path]:
     files += sorted(ROOT.glob("*.py"))
     for part in PACKAGE_PARTS:
         files += sorted((ROOT / part).glob("*.py"))
+    for pattern in PAGES:
+        files += sorted((ROOT / "pages").glob(pattern))
     return files
 
 
