@@ -2,7 +2,9 @@
 
 Both sides run on their own copy of the same seeded collection, warmed up once, in alternating rounds;
 the figure is the median. The server side is timed from sending the encoded request to receiving the
-whole reply, so it includes HTTP, JSON and the thread hop: everything a client pays for.
+whole reply, so it includes HTTP, JSON and the thread hop: everything a client pays for. The direct side
+is the honest pylib equivalent of the action (the calls a script using ``anki`` would make, building the
+same result), and the server's result is checked against it where the two can be compared.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from hashlib import sha1
 from pathlib import Path
 from typing import Any
 
-from common import copy_of, served
+from common import DECKS, copy_of, server_process
 
-__all__ = ["compare_data_operations"]
+__all__ = ["DataFigure", "compare_data_operations", "direct_can_add", "direct_cards_info"]
+
+TARGET_RATIO = 1.3
 
 
 @dataclass
@@ -28,8 +33,24 @@ class Operation:
     """The request for a round (rounds differ where the operation writes)."""
     direct: Callable[[Any, int], Any]
     """The same work done directly on an open Collection."""
-    check: Callable[[Any], bool]
-    """Whether the server's result is right."""
+    check: Callable[[Any, Any], bool]
+    """Whether the server's result (first) is right, given the direct one (second)."""
+    rounds: int | None = None
+    """Rounds for this operation when fewer than asked make sense (a slow one)."""
+
+
+@dataclass
+class DataFigure:
+    label: str
+    direct_ms: float
+    server_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.server_ms / self.direct_ms
+
+
+# the direct floors
 
 
 def note_batch(count: int, tag: str) -> list[dict[str, Any]]:
@@ -40,7 +61,7 @@ def note_batch(count: int, tag: str) -> list[dict[str, Any]]:
 
 
 def direct_add_notes(col: Any, specs: list[dict[str, Any]]) -> list[int]:
-    """The floor: the same notes built and added with one ``col.add_notes`` call."""
+    """The floor: the same notes built and added with one ``col.add_notes`` call (no duplicate check)."""
     from anki.collection import AddNoteRequest
 
     model = col.models.by_name("Basic")
@@ -53,6 +74,52 @@ def direct_add_notes(col: Any, specs: list[dict[str, Any]]) -> list[int]:
         requests.append(AddNoteRequest(note, deck_ids[spec["deckName"]]))
     col.add_notes(requests)
     return [request.note.id for request in requests]
+
+
+def direct_can_add(col: Any, specs: list[dict[str, Any]]) -> list[bool]:
+    """Whether each note could be added, the pylib way (as upstream AnkiConnect checks).
+
+    Collection scope, same note type: Anki's own ``note.fields_check()``. Deck scope or every note type: the
+    notes with the same first-field checksum (``csum``, indexed), then the decks of their cards.
+    """
+    from anki.collection import StripHtmlMode
+    from anki.notes import NoteFieldsCheckResult
+
+    def field_checksum(text: str) -> int:  # anki.utils.field_checksum, without the GUI's i18n object
+        stripped = col._backend.strip_html(text=text, mode=StripHtmlMode.PRESERVE_MEDIA_FILENAMES)
+        return int(sha1(stripped.encode("utf-8")).hexdigest()[:8], 16)
+
+    results = []
+    for spec in specs:
+        note = col.new_note(col.models.by_name(spec["modelName"]))
+        for name, value in spec["fields"].items():
+            note[name] = value
+        options = spec.get("options") or {}
+        scope = options.get("duplicateScopeOptions") or {}
+        deck_scope, all_models = options.get("duplicateScope") == "deck", scope.get("checkAllModels", False)
+        if not deck_scope and not all_models:
+            results.append(note.fields_check() == NoteFieldsCheckResult.NORMAL)
+            continue
+        if not note.fields[0].strip():
+            results.append(False)
+            continue
+        decks = None
+        if deck_scope:
+            deck_id = col.decks.id_for_name(scope.get("deckName") or spec["deckName"])
+            if deck_id is None:
+                results.append(True)
+                continue
+            decks = set(col.decks.deck_and_child_ids(deck_id)) if scope.get("checkChildren") else {deck_id}
+        sql, args = "select id from notes where csum = ?", [field_checksum(note.fields[0])]
+        if not all_models:
+            sql, args = sql + " and mid = ?", [*args, note.mid]
+        duplicate = False
+        for note_id in col.db.list(sql, *args):
+            if decks is None or decks & set(col.db.list("select did from cards where nid = ?", note_id)):
+                duplicate = True
+                break
+        results.append(not duplicate)
+    return results
 
 
 def direct_notes_info(col: Any, note_ids: list[int]) -> list[dict[str, Any]]:
@@ -73,6 +140,43 @@ def direct_notes_info(col: Any, note_ids: list[int]) -> list[dict[str, Any]]:
     return infos
 
 
+def direct_cards_info(col: Any, card_ids: list[int]) -> list[dict[str, Any]]:
+    """cardsInfo the pylib way: each card, its note, its rendering and its next intervals."""
+    names = {d.id: d.name for d in col.decks.all_names_and_ids()}
+    infos = []
+    for card_id in card_ids:
+        card = col.get_card(card_id)
+        note = card.note()
+        model = note.note_type()
+        states = col._backend.get_scheduling_states(card.id)
+        infos.append(
+            {
+                "cardId": card.id,
+                "fields": {f["name"]: {"value": note.fields[f["ord"]], "order": f["ord"]} for f in model["flds"]},
+                "fieldOrder": card.ord,
+                "question": card.question(),
+                "answer": card.answer(),
+                "modelName": model["name"],
+                "ord": card.ord,
+                "deckName": names[card.did],
+                "css": model["css"],
+                "factor": card.factor,
+                "interval": card.ivl,
+                "note": card.nid,
+                "type": card.type,
+                "queue": card.queue,
+                "due": card.due,
+                "reps": card.reps,
+                "lapses": card.lapses,
+                "left": card.left,
+                "mod": card.mod,
+                "nextReviews": list(col._backend.describe_next_states(states)),
+                "flags": card.flags,
+            }
+        )
+    return infos
+
+
 def direct_get_decks(col: Any, card_ids: list[int]) -> dict[str, list[int]]:
     decks: dict[str, list[int]] = {}
     names = {d.id: d.name for d in col.decks.all_names_and_ids()}
@@ -81,47 +185,177 @@ def direct_get_decks(col: Any, card_ids: list[int]) -> dict[str, list[int]]:
     return decks
 
 
-def operations(note_ids: list[int], card_ids: list[int]) -> list[Operation]:
-    notes_1000, cards_10k = note_ids[:1000], card_ids[:10_000]
-    return [
+def direct_deck_stats(col: Any, names: list[str]) -> dict[str, dict[str, Any]]:
+    """The due counts of the named decks from Anki's deck tree."""
+    wanted = {col.decks.id_for_name(name) for name in names}
+    stats: dict[str, dict[str, Any]] = {}
+    stack = [col.sched.deck_due_tree()]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.deck_id in wanted:
+            stats[str(node.deck_id)] = {
+                "deck_id": node.deck_id,
+                "name": node.name,
+                "new_count": node.new_count,
+                "learn_count": node.learn_count,
+                "review_count": node.review_count,
+                "total_in_deck": node.total_in_deck,
+            }
+    for deck_id in wanted - {int(key) for key in stats}:  # Anki's tree leaves an empty Default deck out
+        name = col.decks.name(deck_id).rsplit("::", 1)[-1]
+        stats[str(deck_id)] = {"deck_id": deck_id, "name": name} | dict.fromkeys(_COUNTS, 0)
+    return stats
+
+
+_COUNTS = ("new_count", "learn_count", "review_count", "total_in_deck")
+
+
+# the operations
+
+
+def _can_add_notes(notes: int, scope: str) -> list[dict[str, Any]]:
+    """100 notes, half of them duplicates somewhere, checked with one duplicate scope."""
+    options: dict[str, Any] = {"allowDuplicate": False}
+    if scope == "deck":
+        options |= {"duplicateScope": "deck"}
+    elif scope == "deck + children":
+        options |= {"duplicateScope": "deck", "duplicateScopeOptions": {"deckName": "Seed", "checkChildren": True}}
+    elif scope == "all note types":
+        options |= {"duplicateScopeOptions": {"checkAllModels": True}}
+    specs = []
+    for i in range(100):
+        word = f"word{i * (notes // 100)}" if i % 2 == 0 else f"absent{i}"
+        deck = f"Seed::Deck {i % DECKS}"
+        specs.append(
+            {"deckName": deck, "modelName": "Basic", "fields": {"Front": word, "Back": "b"}, "options": options}
+        )
+    return specs
+
+
+def _same(server: Any, direct: Any) -> bool:
+    return bool(server == direct)
+
+
+def _same_set(server: Any, direct: Any) -> bool:
+    return sorted(server) == sorted(direct)
+
+
+def _can_add_operation(notes: int, scope: str) -> Operation:
+    specs = _can_add_notes(notes, scope)
+    return Operation(
+        f"canAddNotes 100, {scope}",
+        lambda r: {"action": "canAddNotes", "version": 6, "params": {"notes": specs}},
+        lambda col, r: direct_can_add(col, specs),
+        _same,
+    )
+
+
+def _search_operation(action: str, query: str) -> Operation:
+    def direct(col: Any, r: int) -> list[int]:
+        return list(col.find_notes(query) if action == "findNotes" else col.find_cards(query))
+
+    return Operation(
+        f"{action} {query}", lambda r: {"action": action, "version": 6, "params": {"query": query}}, direct, _same_set
+    )
+
+
+def operations(notes: int, note_ids: list[int], card_ids: list[int], deck_names: list[str]) -> list[Operation]:
+    batch = 10_000
+    some_notes, some_cards = note_ids[:batch], card_ids[:batch]
+    ops: list[Operation] = []
+    for scope in ("collection", "deck", "deck + children", "all note types"):
+        ops.append(_can_add_operation(notes, scope))
+    ops += [
         Operation(
-            "addNotes 1000",
-            lambda r: {"action": "addNotes", "version": 6, "params": {"notes": note_batch(1000, f"round{r}")}},
-            lambda col, r: direct_add_notes(col, note_batch(1000, f"round{r}")),
-            lambda result: len(result) == 1000,
+            "notesInfo 10k",
+            lambda r: {"action": "notesInfo", "version": 6, "params": {"notes": some_notes}},
+            lambda col, r: direct_notes_info(col, some_notes),
+            lambda server, direct: [n["fields"] for n in server] == [n["fields"] for n in direct],
         ),
         Operation(
-            "notesInfo 1000",
-            lambda r: {"action": "notesInfo", "version": 6, "params": {"notes": notes_1000}},
-            lambda col, r: direct_notes_info(col, notes_1000),
-            lambda result: len(result) == 1000 and all(result),
+            "cardsInfo 10k",
+            lambda r: {"action": "cardsInfo", "version": 6, "params": {"cards": some_cards}},
+            lambda col, r: direct_cards_info(col, some_cards),
+            lambda server, direct: (
+                [(c["question"], c["answer"], c["nextReviews"]) for c in server]
+                == [(c["question"], c["answer"], c["nextReviews"]) for c in direct]
+            ),
+            rounds=3,
+        ),
+    ]
+    for action, query in (
+        ("findNotes", "deck:Seed*"),
+        ("findNotes", "tag:t1"),
+        ("findCards", "is:new"),
+        ("findCards", '"deck:Seed::Deck 1" front:word1*'),
+    ):
+        ops.append(_search_operation(action, query))
+    ops += [
+        Operation(
+            f"getDeckStats {len(deck_names)} decks",
+            lambda r: {"action": "getDeckStats", "version": 6, "params": {"decks": deck_names}},
+            lambda col, r: direct_deck_stats(col, deck_names),
+            _same,
         ),
         Operation(
             "getDecks 10k cards",
-            lambda r: {"action": "getDecks", "version": 6, "params": {"cards": cards_10k}},
-            lambda col, r: direct_get_decks(col, cards_10k),
-            lambda result: sum(len(ids) for ids in result.values()) == 10_000,
+            lambda r: {"action": "getDecks", "version": 6, "params": {"cards": some_cards}},
+            lambda col, r: direct_get_decks(col, some_cards),
+            lambda server, direct: (
+                {k: sorted(v) for k, v in server.items()} == {k: sorted(v) for k, v in direct.items()}
+            ),
+        ),
+        # Last: it changes the collection (each side gets its own new notes, with their own ids).
+        Operation(
+            "addNotes 10k",
+            lambda r: {"action": "addNotes", "version": 6, "params": {"notes": note_batch(batch, f"round{r}")}},
+            lambda col, r: direct_add_notes(col, note_batch(batch, f"round{r}")),
+            lambda server, direct: len(server) == batch and all(server),
+            rounds=3,
         ),
     ]
+    return ops
 
 
-def compare_data_operations(seed: Path, work: Path, rounds: int) -> list[tuple[str, float, float]]:
-    """(label, direct ms, server ms) for each operation."""
+def compare_data_operations(
+    seed: Path, work: Path, notes: int, rounds: int, only: Callable[[str], bool] = lambda label: True
+) -> list[DataFigure]:
+    """Each operation through a real server and directly, on copies of ``seed``; the server's peak RSS is
+    recorded in ``common.SERVER_PEAKS``."""
     from anki.collection import Collection
 
-    col = Collection(str(copy_of(seed, work, "direct")))
+    col = Collection(str(copy_of(seed, work, f"direct-{notes}")))
+    # The server reads the due counts when it opens a collection (for its events), which builds Anki's queues
+    # and their load balancer, which in turn shifts the next intervals cardsInfo shows: do the same here.
+    col.sched.counts()
     results = []
     try:
         note_ids = sorted(int(n) for n in col.find_notes(""))
         card_ids = sorted(int(c) for c in col.find_cards(""))
-        with served(copy_of(seed, work, "served")) as port:
-            connection = http.client.HTTPConnection("127.0.0.1", port)
-            for operation in operations(note_ids, card_ids):
-                results.append((operation.label, *_compare(operation, col, connection, rounds)))
+        deck_names = sorted(d.name for d in col.decks.all_names_and_ids())
+        with server_process(copy_of(seed, work, f"served-{notes}")) as server:
+            connection = http.client.HTTPConnection("127.0.0.1", server.port)
+            for operation in operations(notes, note_ids, card_ids, deck_names):
+                if only(operation.label):
+                    count = min(rounds, operation.rounds or rounds)
+                    results.append(DataFigure(operation.label, *_compare(operation, col, connection, count)))
+                    print(f"  {results[-1].label}: {results[-1].ratio:.2f}x", flush=True)
             connection.close()
     finally:
         col.close()
     return results
+
+
+def _difference(reply: Any, expected: Any) -> str:
+    """The first place where the server's reply differs from the direct result."""
+    if reply["error"] is not None or not isinstance(reply["result"], list) or not isinstance(expected, list):
+        return str(reply)[:300]
+    for index, (got, want) in enumerate(zip(reply["result"], expected, strict=False)):
+        if got != want:
+            keys = [k for k in got if isinstance(got, dict) and isinstance(want, dict) and got[k] != want.get(k)]
+            return f"item {index}: {[(k, got[k], want.get(k)) for k in keys][:3] or (got, want)}"[:600]
+    return f"{len(reply['result'])} items, direct {len(expected)}"
 
 
 def _compare(
@@ -130,7 +364,7 @@ def _compare(
     direct, served_ms = [], []
     for r in range(-1, rounds):  # round -1 warms both sides up and is not counted
         start = time.perf_counter()
-        operation.direct(col, r)
+        expected = operation.direct(col, r)
         direct_ms = (time.perf_counter() - start) * 1000
         body = json.dumps(operation.request(r)).encode()  # the client's encoding is not the server's cost
         start = time.perf_counter()
@@ -138,8 +372,8 @@ def _compare(
         raw = connection.getresponse().read()
         server_ms = (time.perf_counter() - start) * 1000
         reply = json.loads(raw)
-        if reply["error"] is not None or not operation.check(reply["result"]):
-            raise RuntimeError(f"{operation.label}: wrong reply {str(reply)[:200]}")
+        if reply["error"] is not None or not operation.check(reply["result"], expected):
+            raise RuntimeError(f"{operation.label}: wrong reply {_difference(reply, expected)}")
         if r >= 0:
             direct.append(direct_ms)
             served_ms.append(server_ms)

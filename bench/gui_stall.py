@@ -1,0 +1,192 @@
+"""Inside Anki (offscreen): how long Qt's event loop stalls while a client runs big requests.
+
+Run as its own process (``python bench/gui_stall.py --notes 20000``; one Anki per process): real Anki boots
+offscreen with the add-on installed (``tests/anki_harness.py``), opens a copy of the seeded collection, and a
+precise Qt timer ticks every ``TICK_MS`` on the main thread. A client thread then sends ``addNotes`` of 10k
+notes and ``cardsInfo`` of 10k cards over HTTP while the main thread runs Qt's event loop; the longest gap
+between two ticks (less the tick interval) is the longest time the window could not respond. The same is
+measured idle, and for comparison the naive way: the same ``addNotes`` work done on the main thread (as an
+add-on that runs requests there would). The last line printed is ``RESULT {json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from anki_harness import PACKAGE, AnkiSession, prepare_base, wait_until  # noqa: E402  (sets Qt's environment)
+from common import seeded_collection  # noqa: E402
+from data_ops import direct_add_notes, note_batch  # noqa: E402
+
+__all__ = ["TICK_MS", "main"]
+
+TICK_MS = 2
+BATCH = 10_000
+
+
+class TickRecorder:
+    """A precise Qt timer on the main thread; records when each tick ran."""
+
+    def __init__(self) -> None:
+        from aqt.qt import Qt, QTimer
+
+        self.ticks: list[float] = []
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    def start(self) -> None:
+        self.ticks.clear()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def gaps_ms(self, since: float = 0.0, until: float = float("inf")) -> list[float]:
+        """Each gap between ticks (less the interval) that ended within [since, until]."""
+        ticks = self.ticks
+        return [(b - a) * 1000 - TICK_MS for a, b in zip(ticks, ticks[1:], strict=False) if since <= b and a <= until]
+
+
+def run_loop_until(done: Callable[[], bool], timeout: float) -> None:
+    """Run Qt's own event loop (not a polling wait, which sleeps between rounds) until ``done()``."""
+    from aqt.qt import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    deadline = time.monotonic() + timeout
+    check = QTimer()
+    check.setInterval(5)
+
+    def poll() -> None:
+        if done() or time.monotonic() > deadline:
+            loop.quit()
+
+    check.timeout.connect(poll)
+    check.start()
+    loop.exec()
+    check.stop()
+    if not done():
+        raise TimeoutError("the client did not finish in time")
+
+
+def boot(base: Path) -> AnkiSession:
+    import anki.collection
+    import aqt
+
+    base.mkdir(parents=True, exist_ok=True)
+    prepare_base(base)
+    anki.collection.Collection.create_backup = lambda *a, **k: False  # type: ignore[method-assign]
+    aqt._run(argv=["anki", "-b", str(base), "-p", "test"], exec=False)
+    mw = aqt.mw
+    assert mw is not None
+    wait_until(lambda: mw.col is not None and mw.state == "deckBrowser", 120, "Anki to open the profile")
+    return AnkiSession(mw, base, sys.modules[PACKAGE])
+
+
+def client_requests(port: int, card_ids: list[int], phases: list[tuple[str, float, float]]) -> None:
+    """addNotes of 10k, then cardsInfo of 10k cards, each on the same keep-alive connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    requests = [
+        ("addNotes 10k", {"action": "addNotes", "version": 6, "params": {"notes": note_batch(BATCH, "gui")}}),
+        ("cardsInfo 10k", {"action": "cardsInfo", "version": 6, "params": {"cards": card_ids}}),
+    ]
+    for label, request in requests:
+        body = json.dumps(request).encode()
+        start = time.perf_counter()
+        connection.request("POST", "/", body=body, headers={"Content-Type": "application/json"})
+        reply = json.loads(connection.getresponse().read())
+        phases.append((label, start, time.perf_counter()))
+        if reply["error"] is not None:
+            raise RuntimeError(f"{label} failed: {reply['error']}")
+    connection.close()
+
+
+def measure(session: AnkiSession, card_ids: list[int]) -> dict[str, Any]:
+    ticks = TickRecorder()
+    results: dict[str, Any] = {}
+
+    # idle: what the timer itself shows with nothing to do
+    ticks.start()
+    idle_start = time.perf_counter()
+    run_loop_until(lambda: time.perf_counter() - idle_start > 2, 10)
+    ticks.stop()
+    idle = ticks.gaps_ms()
+    results["idle_max_ms"] = max(idle)
+
+    # a client runs the requests while the main thread runs the event loop
+    phases: list[tuple[str, float, float]] = []
+    errors: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            client_requests(session.port, card_ids, phases)
+        except BaseException as exc:
+            errors.append(exc)
+
+    ticks.start()
+    thread = threading.Thread(target=client, daemon=True)
+    thread.start()
+    run_loop_until(lambda: not thread.is_alive(), 900)
+    if errors:
+        raise errors[0]
+    finished = time.perf_counter()
+    # what Anki does after the reply (refreshing its screens) still counts
+    run_loop_until(lambda: session.mw._background_op_count == 0 and time.perf_counter() - finished > 1, 120)
+    ticks.stop()
+    everything = ticks.gaps_ms()
+    results["max_ms"] = max(everything)
+    results["p99_ms"] = sorted(everything)[int(len(everything) * 0.99)]
+    for label, start, end in phases:
+        results[f"{label} ms"] = (end - start) * 1000
+        results[f"{label} max stall ms"] = max(ticks.gaps_ms(start, end))
+    results["after replies max stall ms"] = max(ticks.gaps_ms(finished), default=0.0)
+
+    # the naive way for comparison: the same addNotes work on the main thread
+    col = session.mw.col
+    start = time.perf_counter()
+    direct_add_notes(col, note_batch(BATCH, "main"))
+    results["addNotes 10k on the main thread ms"] = (time.perf_counter() - start) * 1000
+    return results
+
+
+def close(session: AnkiSession) -> None:
+    mw = session.mw
+    session.addon.shutdown()
+    mw.moveToState("deckBrowser")
+    wait_until(lambda: mw._background_op_count == 0, 60, "background operations")
+    mw.unloadProfile(lambda: mw.cleanupAndExit())
+    wait_until(lambda: mw.col is None, 60, "the collection to close")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--notes", type=int, default=20_000)
+    args = parser.parse_args()
+    seed = seeded_collection(args.notes)
+    with tempfile.TemporaryDirectory() as tmp:
+        session = boot(Path(tmp) / "base")
+        session.fresh_profile("bench", seed)
+        session.settle()
+        mw = session.mw
+        card_ids = sorted(int(c) for c in mw.col.find_cards("deck:Seed*"))[:BATCH]
+        results = {"notes": args.notes, "tick_ms": TICK_MS, **measure(session, card_ids)}
+        close(session)
+    print("RESULT " + json.dumps(results), flush=True)
+    os._exit(0)  # Qt's teardown at interpreter exit can crash offscreen; everything is reported and closed
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""The benchmark results: kept as JSON, printed, and written to the README's Performance section.
+
+``run.py`` fills a ``Results`` and saves it (``.bench-cache/results.json``); ``python bench/report.py`` writes
+the README section and the chart again from the saved results without measuring anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["README", "RESULTS", "Results", "machine", "markdown", "write_readme"]
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+RESULTS = ROOT / ".bench-cache" / "results.json"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+LOOKUP_TARGET_MS = 30.0
+RATIO_TARGET = 1.3
+STALL_TARGET_MS = 100.0
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version(), "system": platform.system()}
+
+
+@dataclass
+class Results:
+    machine: dict[str, Any] = field(default_factory=machine)
+    quick: bool = False
+    lookups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Notes -> LookupFigures fields."""
+    data: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Notes -> [{label, direct_ms, server_ms}]."""
+    latency: dict[str, list[float]] = field(default_factory=dict)
+    """Transport -> [p50, p99] of ``version``."""
+    throughput: dict[str, Any] = field(default_factory=dict)
+    events: dict[str, list[float]] = field(default_factory=dict)
+    """Subscribers -> [each delivery p50, p99, last delivery p50, p99]."""
+    request_to_event: list[float] = field(default_factory=list)
+    memory: dict[str, Any] = field(default_factory=dict)
+    peak_rss: dict[str, float] = field(default_factory=dict)
+    """Notes -> the highest peak RSS (MiB) of the server processes on that collection."""
+    gui: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: Path = RESULTS) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=1))
+
+    @classmethod
+    def load(cls, path: Path = RESULTS) -> Results:
+        return cls(**json.loads(path.read_text()))
+
+
+def _ms(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f} ms"
+    if value >= 10:
+        return f"{value:.1f} ms"
+    return f"{value:.2f} ms"
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def _notes(key: str) -> str:
+    return f"{int(key):,}"
+
+
+def markdown(results: Results) -> str:
+    """The README section between the markers."""
+    m = results.machine
+    lines = [
+        f"Measured with `make bench`{' (`--quick`)' if results.quick else ''} on {m['cores']} cores "
+        f"({m['cpu']}), Python {m['python']}, headless over loopback, against seeded collections of Basic "
+        "notes in 20 decks. Other work may have been running on the machine: each figure is a median of "
+        "several rounds, and the ratios, measured side by side in the same run, are the figures that carry "
+        "across machines. *Direct* is the same work done with the `anki` library in one process (the floor "
+        "for a server that adds HTTP, JSON and a thread hop); the ratio is server / direct.",
+        "",
+        "![benchmark chart](docs/benchmarks.png)",
+        "",
+    ]
+    if results.lookups:
+        lines += [
+            "**Yomitan's lookup** (per looked-up word: `version`, `canAddNotes` of 10 notes with duplicate scope "
+            '`deck`, `multi` of 10 `findNotes` like `"deck:Mining" "Front:word"`; the server answers those from '
+            f"a field index built by the first such search). Target: p50 under {LOOKUP_TARGET_MS:.0f} ms on 200k "
+            "notes.",
+            "",
+            "| notes | first lookup (builds the index) | p50 | p99 | direct p50 (Anki's search) | ratio p50 | target |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for notes, f in sorted(results.lookups.items(), key=lambda kv: int(kv[0])):
+            target = _verdict(f["p50"] < LOOKUP_TARGET_MS) if int(notes) >= 200_000 else "-"
+            lines.append(
+                f"| {_notes(notes)} | {_ms(f['first_ms'])} (direct {_ms(f['first_direct_ms'])}) | {_ms(f['p50'])} "
+                f"| {_ms(f['p99'])} | {_ms(f['direct_p50'])} | {f['p50'] / f['direct_p50']:.3f}x | {target} |"
+            )
+        lines.append("")
+    if results.data:
+        sizes = sorted(results.data, key=int)
+        head = " | ".join(f"{_notes(n)} notes: server / direct (ratio)" for n in sizes)
+        lines += [
+            f"**Data operations**, server against direct; target: within {RATIO_TARGET}x.",
+            "",
+            f"| operation | {head} | target |",
+            "| --- | " + " | ".join("---" for _ in sizes) + " | --- |",
+        ]
+        labels = [row["label"] for row in results.data[sizes[-1]]]
+        for label in labels:
+            cells, ratios = [], []
+            for size in sizes:
+                row = next((r for r in results.data[size] if r["label"] == label), None)
+                if row is None:
+                    cells.append("-")
+                    continue
+                ratio = row["server_ms"] / row["direct_ms"]
+                ratios.append(ratio)
+                cells.append(f"{_ms(row['server_ms'])} / {_ms(row['direct_ms'])} ({ratio:.2f}x)")
+            lines.append(f"| `{label}` | " + " | ".join(cells) + f" | {_verdict(max(ratios) <= RATIO_TARGET)} |")
+        lines.append("")
+    if results.latency or results.throughput:
+        lines += ["**Transport** (`version`, which needs no collection, so this is the server's own overhead):", ""]
+        lines += ["| what | p50 | p99 |", "| --- | --- | --- |"]
+        for name, (p50, p99) in results.latency.items():
+            lines.append(f"| {name} round trip | {_ms(p50)} | {_ms(p99)} |")
+        t = results.throughput
+        if t:
+            lines.append(
+                f"| {t['clients']} concurrent clients (keep-alive, `{t['action']}`): {t['per_second']:,.0f} "
+                f"requests/s | {_ms(t['p50'])} | {_ms(t['p99'])} |"
+            )
+        lines.append("")
+    if results.events:
+        lines += [
+            "**Event fan-out** (an event published, as by a hook, to WebSocket subscribers in other processes):",
+            "",
+            "| subscribers | each delivery p50 / p99 | last subscriber reached p50 / p99 |",
+            "| --- | --- | --- |",
+        ]
+        for count, (p50, p99, last50, last99) in sorted(results.events.items(), key=lambda kv: int(kv[0])):
+            lines.append(f"| {_notes(count)} | {_ms(p50)} / {_ms(p99)} | {_ms(last50)} / {_ms(last99)} |")
+        if results.request_to_event:
+            r50, r99, e50, e99 = results.request_to_event
+            lines.append(
+                f"| 100, `addNote` sent until `note.added` received | reply {_ms(r50)} / {_ms(r99)} "
+                f"| event {_ms(e50)} / {_ms(e99)} |"
+            )
+        lines.append("")
+    if results.memory or results.peak_rss:
+        lines += ["**Memory** of the headless server (resident set):", ""]
+        for notes, peak in sorted(results.peak_rss.items(), key=lambda kv: int(kv[0])):
+            lines.append(f"- peak during the {_notes(notes)}-note run: {peak:,.0f} MiB")
+        mem = results.memory
+        if mem:
+            half = mem["samples"][len(mem["samples"]) // 2][1]
+            second = mem["samples"][-1][1] - half
+            lines.append(
+                f"- {mem['requests']:,} requests (a Yomitan-like mix from 4 clients on {_notes(mem['notes'])} notes) "
+                f"after a warm-up: {mem['after_warmup']:,.0f} MiB -> {mem['after']:,.0f} MiB "
+                f"({mem['after'] - mem['after_warmup']:+.1f} MiB; {second:+.1f} MiB over the second half: "
+                f"{'no leak' if abs(second) < 8 else 'still growing'})"
+            )
+        lines.append("")
+    if results.gui:
+        g = results.gui
+        lines += [
+            f"**Inside Anki** (offscreen, {_notes(str(g['notes']))} notes): the longest stall of Qt's event loop "
+            f"(a {g['tick_ms']} ms timer on the main thread) while a client sends `addNotes` of 10k notes and "
+            f"`cardsInfo` of 10k cards. Target: under {STALL_TARGET_MS:.0f} ms.",
+            "",
+            "| what | took | longest stall | target |",
+            "| --- | --- | --- | --- |",
+            f"| idle | - | {_ms(g['idle_max_ms'])} | - |",
+        ]
+        for label in ("addNotes 10k", "cardsInfo 10k"):
+            stall = g[f"{label} max stall ms"]
+            lines.append(
+                f"| `{label}` | {_ms(g[f'{label} ms'])} | {_ms(stall)} | {_verdict(stall < STALL_TARGET_MS)} |"
+            )
+        lines.append(
+            f"| for comparison: `addNotes` of 10k on the main thread (where AnkiConnect runs requests) | "
+            f"{_ms(g['addNotes 10k on the main thread ms'])} | {_ms(g['addNotes 10k on the main thread ms'])} | - |"
+        )
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_readme(results: Results, readme: Path = README) -> None:
+    text = readme.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
+    if not pattern.search(text):
+        raise RuntimeError(f"{readme} has no {BEGIN} ... {END} section")
+    section = f"{BEGIN}\n{markdown(results)}{END}"
+    readme.write_text(pattern.sub(lambda _: section, text, count=1), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--print", action="store_true", help="print the section instead of writing the README")
+    args = parser.parse_args()
+    results = Results.load(args.results)
+    if args.print:
+        sys.stdout.write(markdown(results))
+        return
+    from chart import write_chart
+
+    write_readme(results)
+    write_chart(results)
+
+
+if __name__ == "__main__":
+    main()
