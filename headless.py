@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .actions.errors import Unavailable
+from .actions.errors import Unavailable, storage_problem
 from .events.changes import ChangeDetector, Publish, all_changes, current_counts, merge_steps
 from .settings import Settings
 
@@ -312,6 +313,11 @@ def _open_collection(path: Path) -> Collection:
             raise CollectionLocked(path) from None
         if "not a database" in text:
             raise ProfileError(f"{path} is not an Anki collection (file is not a database)") from None
+        if path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+            # SQLite only says "disk I/O error": it could not create its journal beside the file.
+            raise ProfileError(f"cannot open {path}: its folder is read-only (Anki must write beside it)") from None
+        if (storage := storage_problem(text)) is not None:
+            raise ProfileError(f"cannot open {path}: {storage}") from None
         raise ProfileError(f"cannot open {path}: {text or type(exc).__name__}") from exc
 
 

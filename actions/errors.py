@@ -14,6 +14,7 @@ __all__ = [
     "Unavailable",
     "UnsupportedAction",
     "error_text",
+    "storage_problem",
 ]
 
 log = logging.getLogger(__name__.rsplit(".", 2)[0])
@@ -69,9 +70,30 @@ def error_text(exc: BaseException) -> str:
     """
     if isinstance(exc, ActionError):
         return exc.message
-    from anki.errors import AnkiException
+    from anki.errors import AnkiException, DBError
 
     if not isinstance(exc, AnkiException):
         log.error("action failed unexpectedly", exc_info=exc)
     text = str(exc)
+    if isinstance(exc, DBError) and (storage := storage_problem(text)) is not None:
+        log.warning("the collection could not be written: %s", text)
+        return storage
     return text if text else type(exc).__name__
+
+
+_STORAGE_PROBLEMS = (
+    ("database or disk is full", "cannot write the collection: the disk is full"),
+    ("readonly database", "cannot write the collection: the collection file or its folder is read-only"),
+    ("disk I/O error", "cannot use the collection: the disk reported an I/O error (folder read-only or gone?)"),
+)
+
+
+def storage_problem(text: str) -> str | None:
+    """A clear message for SQLite's storage failures, which Anki passes on as a Rust debug dump.
+
+    The original SQLite words stay at the end, so clients matching on them still find them.
+    """
+    for words, meaning in _STORAGE_PROBLEMS:
+        if words in text:
+            return f"{meaning} ({words})"
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import glob
 import os
 import re
@@ -37,9 +38,29 @@ def store_media(col: Collection, media: MediaBytes, *, delete_existing: bool) ->
         name = stored_media_name(media.filename)
         if name and col.media.have(name):
             col.media.trash_files([name])
-    stored = col.media.write_data(media.filename, media.data)
+    try:
+        stored = col.media.write_data(media.filename, media.data)
+    except Exception as exc:
+        _remove_partial_file(col, str(exc))
+        raise
     publish_event("media.stored", {"filename": stored})
     return stored
+
+
+_FAILED_WRITE = re.compile(r"^Failed to write '(.+)': ")
+"""Anki's text when writing a media file failed (disk full, read-only folder); it names the file."""
+
+
+def _remove_partial_file(col: Collection, error: str) -> None:
+    # Anki writes only to a name that was free (or to a copy with the same content), and leaves what it
+    # wrote so far when the disk fills up: remove that, so no truncated file is ever served.
+    match = _FAILED_WRITE.match(error)
+    if match is None:
+        return
+    path = os.path.realpath(match.group(1))
+    if os.path.dirname(path) == os.path.realpath(col.media.dir()) and os.path.isfile(path):
+        with contextlib.suppress(OSError):
+            os.remove(path)
 
 
 def safe_media_name(filename: str) -> str:
