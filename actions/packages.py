@@ -66,4 +66,6 @@ def _absolute(path: str) -> Path:
     # The server's working directory means nothing to a client: a relative path would land anywhere.
     if not path or not Path(path).is_absolute():
         raise InvalidParams(f"path must be absolute: {path!r}")
+    if "\0" in path:  # no file name holds one; the OS would refuse it halfway through the work
+        raise InvalidParams(f"path must not contain a NUL character: {path!r}")
     return Path(path)

@@ -141,3 +141,43 @@ def test_import_errors_change_nothing(client: ApiClient, server: RunningServer, 
     assert client.error("importPackage", path="junk.apkg") == "path must be absolute: 'junk.apkg'"
     assert client.error("importPackage", path=str(junk)).startswith(f"cannot import {junk}: invalid Zip archive")
     assert collection_dump(server) == before
+
+
+def test_paths_with_a_nul_character_are_refused(client: ApiClient, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    bad = f"{out}/a\0.apkg"
+    assert client.error("exportPackage", deck="Default", path=bad) == f"path must not contain a NUL character: {bad!r}"
+    assert client.error("importPackage", path=bad) == f"path must not contain a NUL character: {bad!r}"
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["pipe", "device", "folder"])
+def test_import_reads_only_regular_files(client: ApiClient, server: RunningServer, tmp_path: Path, kind: str) -> None:
+    """A pipe would block the collection thread forever and a device never ends: both are refused unread."""
+    import os
+
+    path = tmp_path / "x.apkg"
+    if kind == "pipe":
+        os.mkfifo(path)
+    elif kind == "device":
+        path = Path("/dev/zero")
+    else:
+        path.mkdir()
+    before = collection_dump(server)
+    assert client.error("importPackage", path=str(path)) == f"path is not a file: {path}"
+    assert collection_dump(server) == before
+
+
+def test_export_replaces_a_planted_link_and_never_writes_through_it(client: ApiClient, tmp_path: Path) -> None:
+    """The package is written beside the target and renamed over it: a symlink there is replaced, not followed."""
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = out / "victim.apkg"
+    victim.write_bytes(b"keep me")
+    link = out / "out.apkg"
+    link.symlink_to(victim)
+    assert client.invoke("exportPackage", deck="Default", path=str(link)) is True
+    assert victim.read_bytes() == b"keep me"
+    assert not link.is_symlink() and link.stat().st_size > 0
+    assert sorted(p.name for p in out.iterdir()) == ["out.apkg", "victim.apkg"]  # no temporary file left
