@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from support import RunningServer, WsApiClient, http_post, raw_request, raw_socket
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 BIG_NOTES = 3000
@@ -169,6 +170,21 @@ def test_websocket_client_leaving_mid_response_frees_the_connection(server: Runn
     assert version_ok(server)
     assert wait_for(lambda: connections_closed(server) and open_fds() <= fds)
     assert not server.app.server.ws_api._in_flight  # no request task left behind
+
+
+def test_websocket_message_over_the_limit_closes_only_that_connection(
+    start_server: Callable[..., RunningServer],
+) -> None:
+    server = start_server(webMaxBodyBytes=64 * 1024)
+    with connect(server.ws_url, proxy=None, open_timeout=30) as bystander:
+        with connect(server.ws_url, proxy=None, open_timeout=30, max_size=None) as ws:
+            ws.send(json.dumps({"action": "version", "version": 6, "id": 1, "pad": "x" * (64 * 1024)}))
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=30)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
+        bystander.send(json.dumps({"action": "version", "version": 6, "id": 2}))
+        assert json.loads(bystander.recv(timeout=30)) == {"id": 2, "result": 6, "error": None}
+    assert wait_for(lambda: connections_closed(server))
 
 
 # crowds of idle and slow connections
