@@ -187,6 +187,26 @@ def test_websocket_message_over_the_limit_closes_only_that_connection(
     assert wait_for(lambda: connections_closed(server))
 
 
+def test_deeply_nested_requests_get_errors_and_the_server_carries_on(server: RunningServer) -> None:
+    """JSON nested past Python's recursion limit, and multi inside multi without end: clear errors, no crash."""
+    too_deep = {"result": None, "error": "request is nested too deeply"}
+    assert http_post(server.port, b"[" * 100_000).json() == too_deep
+    request: dict[str, Any] = {"action": "version", "version": 6}
+    for _ in range(12):
+        request = {"action": "multi", "version": 6, "params": {"actions": [request]}}
+    reply = http_post(server.port, request).json()
+    for _ in range(9):  # the ninth level down is refused; the levels above it answer normally
+        assert reply["error"] is None and len(reply["result"]) == 1
+        reply = reply["result"][0]
+    assert reply == {"result": None, "error": "multi is nested too deeply"}
+    with connect(server.ws_url, proxy=None, open_timeout=30) as ws:
+        ws.send("[" * 100_000)
+        assert json.loads(ws.recv(timeout=30)) == {"id": None, **too_deep}
+        ws.send(json.dumps({"action": "version", "version": 6, "id": 1}))
+        assert json.loads(ws.recv(timeout=30)) == {"id": 1, "result": 6, "error": None}
+    assert version_ok(server)
+
+
 # crowds of idle and slow connections
 
 IDLE = 1000
