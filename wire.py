@@ -86,7 +86,20 @@ def decode_json(body: bytes) -> Any:
 
 def encode_json(value: Any) -> bytes:
     """Encode a reply like upstream's ``json.dumps`` defaults (ASCII-only, int keys become strings)."""
-    return json.dumps(value).encode("ascii")
+    result = value.get("result") if isinstance(value, dict) and set(value) == {"result", "error"} else value
+    if not isinstance(result, list) or len(result) <= _SLICE:
+        return json.dumps(value).encode("ascii")
+    # One json.dumps call holds the GIL throughout: 10k cardsInfo entries (10 MB) took 350 ms, in which Anki's
+    # window could not run a line of Python. Slices give the GIL up between them; the bytes are the same.
+    items = ", ".join(json.dumps(result[i : i + _SLICE])[1:-1] for i in range(0, len(result), _SLICE))
+    if result is value:
+        return f"[{items}]".encode("ascii")
+    members = (f'"result": [{items}]' if key == "result" else f'"error": {json.dumps(v)}' for key, v in value.items())
+    return f"{{{', '.join(members)}}}".encode("ascii")
+
+
+_SLICE = 100
+"""List items encoded per json.dumps call for a big reply (a few ms at most for 10k cardsInfo entries)."""
 
 
 def _describe(value: Any) -> str:
