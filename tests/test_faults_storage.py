@@ -112,12 +112,18 @@ def test_a_read_only_collection_folder_stops_serve_with_a_clear_error(
     )
 
 
-def test_a_full_disk_gives_clear_errors_and_writes_nothing_half(namespace_folder: Path, empty_collection: Path) -> None:
-    setup = f'mount -t tmpfs -o size=8m tmpfs "$1"; cp "$2" "$1/collection.anki2"; {SERVE}'
-    with serving_in_namespace(setup, namespace_folder, str(empty_collection)) as (process, port):
+def test_a_full_disk_gives_clear_errors_and_writes_nothing_half(
+    namespace_folder: Path, empty_collection: Path, tmp_path: Path
+) -> None:
+    # The request log is on the full disk too: failing to write it must not cost anyone an answer.
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"apiLogPath": str(namespace_folder / "requests.jsonl")}))
+    setup = f'mount -t tmpfs -o size=8m tmpfs "$1"; cp "$2" "$1/collection.anki2"; {SERVE} --config "$3"'
+    with serving_in_namespace(setup, namespace_folder, str(empty_collection), str(config)) as (process, port):
         inside = Path(f"/proc/{process.pid}/root") / namespace_folder.relative_to("/")
         kept, error = call(port, "addNote", note=note("kept"))
         assert error is None
+        assert '"kind": "reply"' in (inside / "requests.jsonl").read_text()  # the log is on this disk
         media = inside / "collection.media"
         filler = fill(inside)
 
