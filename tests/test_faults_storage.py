@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,7 +124,11 @@ def test_a_full_disk_gives_clear_errors_and_writes_nothing_half(
         inside = Path(f"/proc/{process.pid}/root") / namespace_folder.relative_to("/")
         kept, error = call(port, "addNote", note=note("kept"))
         assert error is None
-        assert '"kind": "reply"' in (inside / "requests.jsonl").read_text()  # the log is on this disk
+        log = inside / "requests.jsonl"
+        deadline = time.monotonic() + 30  # the log is written by a thread of its own
+        while '"kind": "reply"' not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert '"kind": "reply"' in log.read_text()  # the log really is on this disk
         media = inside / "collection.media"
         filler = fill(inside)
 
