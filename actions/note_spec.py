@@ -7,6 +7,7 @@ bytes are fetched when asked, and stored only by ``store_note_media``.
 from __future__ import annotations
 
 import html
+import os
 import secrets
 import string
 from collections.abc import Iterator
@@ -93,6 +94,7 @@ class NoteBuilder:
         self._models: dict[str, NotetypeDict] = {}
         self._decks: dict[str, DeckId] = {}
         self._templates: dict[int, Note] = {}
+        self._indexes: dict[int, dict[str, int]] = {}  # note type id -> lower-case field name -> position
 
     def prepare(self, spec: Any, *, read_media: bool) -> PreparedNote:
         """Build the note a client describes, without adding it; raises the upstream error texts.
@@ -104,7 +106,7 @@ class NoteBuilder:
         model = self._model(_required_str(spec, "modelName"))
         deck_id = self._deck(_required_str(spec, "deckName"))
         note = self._new_note(model)
-        set_fields(note, _object(spec.get("fields", {}), "fields"), match_case=False)
+        set_fields(note, _object(spec.get("fields", {}), "fields"), match_case=False, index=self._index(model))
         note.tags = _tags(spec.get("tags"))
         options = _options(spec.get("options"))
         media = fetch_note_media(spec, self._timeout_ms, read=read_media)
@@ -123,6 +125,12 @@ class NoteBuilder:
         note.tags = []
         return note
 
+    def _index(self, model: NotetypeDict) -> dict[str, int]:
+        index = self._indexes.get(model["id"])
+        if index is None:
+            index = self._indexes[model["id"]] = {f["name"].lower(): f["ord"] for f in model["flds"]}
+        return index
+
     def _model(self, name: str) -> NotetypeDict:
         if name not in self._models:
             self._models[name] = model_by_name(self._col, name)
@@ -134,10 +142,11 @@ class NoteBuilder:
         return self._decks[name]
 
 
-def set_fields(note: Note, values: dict[str, Any], *, match_case: bool) -> None:
-    """Fill fields by name; unknown names are ignored, as upstream does."""
-    names = note.keys()
-    index = {name if match_case else name.lower(): i for i, name in enumerate(names)}
+def set_fields(note: Note, values: dict[str, Any], *, match_case: bool, index: dict[str, int] | None = None) -> None:
+    """Fill fields by name; unknown names are ignored, as upstream does. ``index``: name -> position, as
+    matched (lower-case unless ``match_case``), when the caller has it for the note type already."""
+    if index is None:
+        index = {name if match_case else name.lower(): i for i, name in enumerate(note.keys())}
     for name, value in values.items():
         if not isinstance(value, str):
             raise InvalidParams(f'field "{name}" must be a string')
@@ -146,12 +155,22 @@ def set_fields(note: Note, values: dict[str, Any], *, match_case: bool) -> None:
             note.fields[position] = value
 
 
-def store_note_media(col: Collection, note: Note, media: list[PendingMedia]) -> list[str]:
-    """Store fetched media and reference each stored file (by its final name) in the requested fields."""
+def store_note_media(
+    col: Collection, note: Note, media: list[PendingMedia], created: list[str] | None = None
+) -> list[str]:
+    """Store fetched media and reference each stored file (by its final name) in the requested fields.
+
+    ``created`` receives the names of the files that did not exist before (so a failure after this can
+    remove them again); a file Anki renamed or that replaced another one is never listed.
+    """
     stored: list[str] = []
     names = note.keys()
     for pending in media:
+        wanted = stored_media_name(pending.media.filename)
+        existed = not wanted or os.path.lexists(os.path.join(col.media.dir(), wanted))
         name = store_media(col, pending.media, delete_existing=pending.delete_existing)
+        if created is not None and name == wanted and not existed:
+            created.append(name)
         stored.append(name)
         for field_name in pending.fields:
             if field_name in names:
@@ -160,16 +179,24 @@ def store_note_media(col: Collection, note: Note, media: list[PendingMedia]) -> 
 
 
 _GUID_ALPHABET = string.ascii_letters + string.digits + "!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+_GUID_PAIRS = [a + b for a in _GUID_ALPHABET for b in _GUID_ALPHABET]
+"""Two base-91 digits at a time: half the divisions."""
+_random_pool: list[int] = []
 
 
 def _guid() -> str:
     """A random 64-bit number in Anki's base-91 guid alphabet (what the backend's new_note gives)."""
-    number = secrets.randbits(64)
-    digits: list[str] = []
-    while number:
-        number, digit = divmod(number, 91)
-        digits.append(_GUID_ALPHABET[digit])
-    return "".join(reversed(digits))
+    if not _random_pool:  # one system call for 512 guids rather than one each
+        data = secrets.token_bytes(8 * 512)
+        _random_pool.extend(int.from_bytes(data[i : i + 8], "little") for i in range(0, len(data), 8))
+    number = _random_pool.pop()
+    text = ""
+    while number >= 91:
+        number, pair = divmod(number, 91 * 91)
+        text = _GUID_PAIRS[pair] + text
+    if number:
+        text = _GUID_ALPHABET[number] + text
+    return text
 
 
 @contextmanager

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import TYPE_CHECKING, Any
 
 from . import field_index
-from .context import Context
+from .context import Context, publish_event
 from .duplicates import DuplicateChecker
 from .errors import ActionError, InvalidParams, NotFound
 from .lookup import database
@@ -116,10 +118,24 @@ def _add_all(ctx: Context, specs: list[Any], *, single: bool) -> list[int]:
         # Upstream's text: the Python list of messages, one per failed note, in order.
         raise ActionError(str(failures))
     # Everything was checked before anything is written: a failing batch leaves no note and no file.
-    for item in ready:
-        store_note_media(col, item.note, item.media)
-    col.add_notes([AddNoteRequest(item.note, item.deck_id) for item in ready])
+    created: list[str] = []
+    try:
+        for item in ready:
+            store_note_media(col, item.note, item.media, created)
+        col.add_notes([AddNoteRequest(item.note, item.deck_id) for item in ready])
+    except Exception:
+        # Only a storage failure gets here (a full disk): the files stored for notes that were never added go.
+        _remove_media(col, created)
+        raise
     return [int(item.note.id) for item in ready]
+
+
+def _remove_media(col: Collection, names: list[str]) -> None:
+    folder = col.media.dir()
+    for name in names:
+        with contextlib.suppress(OSError):
+            os.remove(os.path.join(folder, name))
+            publish_event("media.deleted", {"filename": name})  # its media.stored event was already sent
 
 
 def _addable_errors(ctx: Context, specs: list[Any]) -> list[str | None]:

@@ -162,6 +162,25 @@ def test_a_full_disk_gives_clear_errors_and_writes_nothing_half(
         assert process.wait(30) == 0
 
 
+def test_a_note_too_large_for_the_disk_leaves_no_media_behind(namespace_folder: Path, empty_collection: Path) -> None:
+    """Media are stored before the notes; when the notes then cannot be written, the new files go again."""
+    picture = os.urandom(1 << 20)
+    setup = f'mount -t tmpfs -o size=8m tmpfs "$1"; cp "$2" "$1/collection.anki2"; {SERVE}'
+    with serving_in_namespace(setup, namespace_folder, str(empty_collection)) as (process, port):
+        inside = Path(f"/proc/{process.pid}/root") / namespace_folder.relative_to("/")
+        assert call(port, "storeMediaFile", filename="warm.bin", data="d2FybQ==") == ("warm.bin", None)
+        filler = fill(inside)
+        os.truncate(filler, filler.stat().st_size - len(picture) - 512 * 1024)  # room for the picture only
+        spec = note("x" * (3 << 20))
+        spec["picture"] = [{"filename": "orphan.bin", "data": base64.b64encode(picture).decode(), "fields": ["Back"]}]
+        result, error = call(port, "addNote", note=spec)
+        assert (result, error) == (None, "cannot write the collection: the disk is full (database or disk is full)")
+        assert sorted(os.listdir(inside / "collection.media")) == ["warm.bin"]
+        filler.unlink()
+        assert call(port, "findNotes", query="deck:*") == ([], None)
+        assert call(port, "getMediaFilesNames") == (["warm.bin"], None)
+
+
 def test_a_read_only_media_folder_refuses_media_and_keeps_notes_whole(
     namespace_folder: Path, empty_collection: Path
 ) -> None:
