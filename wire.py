@@ -80,6 +80,8 @@ def decode_json(body: bytes) -> Any:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WireError(str(exc)) from None
+    except ValueError as exc:  # an integer of more than 4300 digits (Python's int conversion limit)
+        raise WireError(str(exc)) from None
     except RecursionError:
         raise WireError("request is nested too deeply") from None
 

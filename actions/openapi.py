@@ -14,6 +14,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from .params import INT_MAX, INT_MIN
 from .registry import Action
 
 __all__ = ["openapi_document", "param_schema", "request_schema"]
@@ -22,7 +23,7 @@ TITLE = "AnkiConnect Live"
 DOC_VERSION = "0.1.0"
 
 _SIMPLE: dict[Any, dict[str, Any]] = {
-    int: {"type": "integer"},
+    int: {"type": "integer", "format": "int64", "minimum": INT_MIN, "maximum": INT_MAX},
     float: {"type": "number"},
     str: {"type": "string"},
     bool: {"type": "boolean"},

@@ -101,7 +101,8 @@ def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int | float):
-        return f"the number {value!r}"
+        number = repr(value)
+        return f"the number {number if len(number) <= 40 else number[:37] + '...'}"
     if isinstance(value, str):
         return f"the string {value[:40]!r}"
     if isinstance(value, list):
@@ -171,7 +172,7 @@ def _list(item: Converter, expected: str) -> Converter:
     def convert(value: Any, where: str) -> Any:
         if not isinstance(value, list):
             raise _Mismatch(where, expected, value)
-        if item is _int and all(type(v) is int for v in value):
+        if item is _int and all(type(v) is int for v in value) and _in_range(value):
             return value  # the common case (lists of ids) needs no per-element work
         converted = []
         for i, v in enumerate(value):
@@ -201,20 +202,41 @@ def _dict(item: Converter, expected: str) -> Converter:
     return convert
 
 
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+"""Anki's ids and numbers are 64-bit: a larger integer would fail deep in its backend, not here."""
+
+
 def _int(value: Any, where: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    # Clients that keep ids as strings (e.g. getReviewsOfCards' documented example) still work.
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    raise _Mismatch(where, "an integer", value)
+    if isinstance(value, bool) or not _integral(value):
+        raise _Mismatch(where, "an integer", value)
+    number = int(value)
+    if not INT_MIN <= number <= INT_MAX:
+        raise _Mismatch(where, "a 64-bit integer", value)
+    return number
+
+
+def _integral(value: Any) -> bool:
+    if isinstance(value, int):
+        return True
+    # Clients that keep ids as strings (e.g. getReviewsOfCards' documented example) still work; the length
+    # bound keeps int() within Python's 4300-digit conversion limit.
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text.startswith("-") else text
+        return digits.isascii() and digits.isdecimal() and len(digits) < 40
+    return isinstance(value, float) and value.is_integer()
+
+
+def _in_range(numbers: list[int]) -> bool:
+    return not numbers or (min(numbers) >= INT_MIN and max(numbers) <= INT_MAX)
 
 
 def _float(value: Any, where: str) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond any float
+            raise _Mismatch(where, "a number", value) from None
     raise _Mismatch(where, "a number", value)
 
 

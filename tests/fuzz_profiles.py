@@ -20,6 +20,6 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "test")
 settings.load_profile(PROFILE)
 
 
-def examples(quick: int) -> int:
-    """``quick`` examples in ``make test``; a hundred times as many in a fuzz campaign."""
-    return quick * 100 if PROFILE == "fuzz" else quick
+def examples(quick: int, scale: int = 100) -> int:
+    """``quick`` examples in ``make test``; ``scale`` times as many in a fuzz campaign (fewer for slow ones)."""
+    return quick * scale if PROFILE == "fuzz" else quick

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import fuzz_profiles
-from fuzz_harness import SETTINGS, run_http
+from fuzz_harness import OPEN_SETTINGS, SETTINGS, run_http
 from hypothesis import given, settings, strategies as st
 
 METHODS = st.sampled_from(["POST", "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH", "G\x00T", "", "POST POST"])
@@ -114,3 +114,12 @@ def test_a_head_over_the_limit_gets_431_however_it_arrives(size: int, piece: int
     head = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + b"a" * size + b"\r\n\r\n"
     run = run_http([head[i : i + piece * 100] for i in range(0, len(head), piece * 100)])
     assert run.statuses == [431] and run.handled == []
+
+
+def test_an_integer_beyond_pythons_limit_is_a_clean_error_not_a_500() -> None:
+    # Found by fuzzing: json.loads raises a bare ValueError past 4300 digits, which became a 500.
+    body = b'{"action": "version", "version": ' + b"1" * 5000 + b"}"
+    head = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % len(body)
+    run = run_http([head + body], OPEN_SETTINGS)  # (the default body limit: this one is over 4 KiB)
+    assert run.statuses == [200] and run.handled == []
+    assert b"4300 digits" in run.out
