@@ -1,4 +1,4 @@
-"""In-process drivers for fuzzing, shared by the Hypothesis tests and the atheris targets (scripts/fuzz.py).
+"""In-process drivers for fuzzing, shared by the Hypothesis tests and the atheris targets (fuzz/).
 
 ``run_http`` feeds bytes to one HTTP connection (the real ``HttpProtocol`` and ``HttpApi``, a fake socket)
 and checks what comes out is valid HTTP; ``run_ws_message`` runs one WebSocket text message through the
@@ -24,6 +24,7 @@ from ankiconnect_live.transport.api import HttpApi
 from ankiconnect_live.transport.http import HttpProtocol
 from ankiconnect_live.transport.throttle import KeyThrottle
 from ankiconnect_live.transport.websocket import WebSocketApi
+from ankiconnect_live.transport.ws_session import WsSession
 from ankiconnect_live.wire import Caller, Outcome
 
 __all__ = ["HttpRun", "bind_anything", "run_http", "run_ws_message"]
@@ -163,34 +164,58 @@ def _statuses(out: bytes) -> list[int]:
 # WebSocket messages
 
 
-class FakeSession:
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
+class FakeConnection:
+    """The two things a ``WsSession`` asks of its connection: send a text, close with a code."""
 
-    def send(self, message: str | dict[str, Any]) -> None:
-        self.sent.append(json.loads(message) if isinstance(message, str) else message)
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.close_code: int | None = None
+
+    async def send(self, text: str) -> None:
+        self.sent.append(text)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.close_code = code
 
 
 def run_ws_message(text: str) -> list[dict[str, Any]]:
-    """One text frame through the WebSocket request path (the real dispatcher, no collection)."""
+    """One text frame through the WebSocket request path (the real dispatcher and session, no collection).
+
+    Returns every message the client gets: first the reply (tagged with the request's ``id``), then, after a
+    ``subscribe``, only events or a gap notice.
+    """
+    sent = asyncio.run(_answer_one(text))
+    messages = [json.loads(message) for message in sent]
+    assert messages, "no reply"
+    reply, *others = messages
+    assert set(reply) == {"id", "result", "error"}, reply
+    assert reply["error"] is None or isinstance(reply["error"], str), reply
+    assert all(message.get("type") in ("event", "gap") and "id" not in message for message in others), others
+    return messages
+
+
+async def _answer_one(text: str) -> list[str]:
+    loop = asyncio.get_running_loop()
+    errors: list[Any] = []
+    loop.set_exception_handler(lambda _, context: errors.append(context))
     dispatcher = Dispatcher(ACTIONS, _NoCollection())
 
     async def handle(request: dict[str, Any], caller: Caller) -> Outcome:
         return dispatcher.run(request, caller)
 
     api = WebSocketApi(handle, lambda: OPEN_SETTINGS, EventBus(100), _no_snapshot)
-    session = FakeSession()
-
-    async def answer() -> None:
-        await api._answer(session, text, Caller("ws"))  # type: ignore[arg-type]
-
-    asyncio.run(answer())
-    assert len(session.sent) == 1, session.sent
-    reply = session.sent[0]
-    assert set(reply) in ({"id", "result", "error"}, {"id", "result", "error"} | {"type"}), reply
-    assert reply["error"] is None or isinstance(reply["error"], str)
-    json.dumps(reply)  # always encodable
-    return session.sent
+    connection = FakeConnection()
+    session = WsSession(connection, 100)  # type: ignore[arg-type]
+    try:
+        await api._answer(session, text, Caller("ws"))
+        for _ in range(5):
+            await asyncio.sleep(0)  # the session's writer empties its queue
+    finally:
+        session.release()
+    await asyncio.sleep(0)
+    assert not errors, errors
+    assert connection.close_code is None, connection.close_code
+    return connection.sent
 
 
 async def _no_snapshot() -> list[tuple[str, dict[str, Any]]]:
