@@ -186,10 +186,12 @@ _random_pool: list[int] = []
 
 def _guid() -> str:
     """A random 64-bit number in Anki's base-91 guid alphabet (what the backend's new_note gives)."""
-    if not _random_pool:  # one system call for 512 guids rather than one each
+    try:
+        number = _random_pool.pop()
+    except IndexError:  # one system call for 512 guids rather than one each
         data = secrets.token_bytes(8 * 512)
-        _random_pool.extend(int.from_bytes(data[i : i + 8], "little") for i in range(0, len(data), 8))
-    number = _random_pool.pop()
+        _random_pool.extend(int.from_bytes(data[i : i + 8], "little") for i in range(8, len(data), 8))
+        number = int.from_bytes(data[:8], "little")
     text = ""
     while number >= 91:
         number, pair = divmod(number, 91 * 91)
