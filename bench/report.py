@@ -97,6 +97,10 @@ def markdown(results: Results) -> str:
         "",
         "![benchmark chart](docs/benchmarks.png)",
         "",
+        "For scale, upstream AnkiConnect inside Anki on a 20k-note collection (reference figures, not measured by "
+        "this benchmark): 25 ms per request at best, 40 requests/s from 8 clients with a p99 of 1.2 s, `addNotes` "
+        "of 1,000 notes in 23 s, `cardsInfo` of 1,000 cards in 0.45 s, a Yomitan lookup in 202 ms.",
+        "",
     ]
     if results.lookups:
         lines += [
