@@ -113,7 +113,7 @@ def _action_strategies(document: dict[str, Any], mode: GenerationMode) -> st.Sea
     )
 
 
-@settings(max_examples=fuzz_profiles.examples(300))
+@settings(max_examples=fuzz_profiles.examples(300, scale=10))
 @given(st.data())
 def test_params_the_document_allows_are_bound_by_the_dispatcher(data: st.DataObject) -> None:
     case = data.draw(_POSITIVE)
