@@ -65,7 +65,7 @@ def conforms(value: Any, annotation: Any) -> bool:
     return type(value) is annotation  # int is not bool, and bool is not int
 
 
-@settings(max_examples=fuzz_profiles.examples(2000))
+@settings(max_examples=fuzz_profiles.examples(1000))
 @given(st.data())
 def test_any_params_bind_to_the_annotated_types_or_fail_cleanly(data: st.DataObject) -> None:
     name = data.draw(st.sampled_from(sorted(ACTIONS)))
