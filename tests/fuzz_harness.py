@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,9 +87,28 @@ async def _handle(request: dict[str, Any], caller: Caller) -> Outcome:
     return Outcome(request.get("version", 4), result=request["action"])
 
 
+class _Failures(logging.Handler):
+    """Collects what the server logs as an error: a reply it could not send, a handler that raised."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record.getMessage())
+
+
 def run_http(chunks: list[bytes], settings: Settings = SETTINGS) -> HttpRun:
     """Feed ``chunks`` to one connection (the client then half-closes), and check the replies."""
-    return asyncio.run(_drive(chunks, settings))
+    failures = _Failures()
+    logger = logging.getLogger("ankiconnect_live")
+    logger.addHandler(failures)
+    try:
+        run = asyncio.run(_drive(chunks, settings))
+    finally:
+        logger.removeHandler(failures)
+    assert not failures.records, failures.records
+    return run
 
 
 async def _drive(chunks: list[bytes], settings: Settings) -> HttpRun:
@@ -122,7 +142,7 @@ async def _drive(chunks: list[bytes], settings: Settings) -> HttpRun:
         await asyncio.sleep(0)
     assert not errors, errors
     assert protocol not in registry
-    statuses = _statuses(bytes(transport.out))
+    statuses = _statuses(bytes(transport.out), _methods(b"".join(chunks)))
     # 501 is RFC 9112's answer to a transfer coding the server does not implement (``Transfer-Encoding: gzip``):
     # a refusal, not a failure. Any other 5xx would be a server error.
     assert all(status < 500 or status == 501 for status in statuses), statuses
@@ -131,17 +151,39 @@ async def _drive(chunks: list[bytes], settings: Settings) -> HttpRun:
     return HttpRun(bytes(transport.out), statuses, handled, bool(upgraded))
 
 
-def _statuses(out: bytes) -> list[int]:
+def _methods(data: bytes) -> list[str]:
+    """The method of each request in ``data``, as h11 parses them (a reply to HEAD has a head only)."""
+    server = h11.Connection(h11.SERVER)
+    server.receive_data(data)
+    methods: list[str] = []
+    while True:
+        try:
+            event = server.next_event()
+            if isinstance(event, h11.Request):
+                methods.append(event.method.decode("latin-1"))
+            elif isinstance(event, h11.EndOfMessage):
+                server.send(h11.Response(status_code=204, headers=[]))
+                server.send(h11.EndOfMessage())
+                server.start_next_cycle()
+            elif not isinstance(event, h11.Data):
+                return methods  # more data needed, or an upgrade
+        except h11.ProtocolError:
+            return methods
+
+
+def _statuses(out: bytes, methods: list[str]) -> list[int]:
     """Parse the output as a client would; malformed HTTP fails the check."""
     client = h11.Connection(h11.CLIENT)
     statuses: list[int] = []
     if not out:
         return statuses  # (h11 would take b"" for the end of the connection)
     client.receive_data(out)
-    # h11 needs a request to read a response: one per response, as a pipelining client sends them. The
-    # bytes after one response stay in h11's buffer for the next cycle.
+    # h11 needs a request to read a response: the one each response answers, as a pipelining client sends
+    # them (GET for an error reply to bytes that were no request). The bytes after one response stay in
+    # h11's buffer for the next cycle.
     while True:
-        client.send(h11.Request(method="GET", target="/", headers=[("Host", "x")]))
+        method = methods[len(statuses)] if len(statuses) < len(methods) else "GET"
+        client.send(h11.Request(method=method, target="/", headers=[("Host", "x")]))
         client.send(h11.EndOfMessage())
         while True:
             event = client.next_event()

@@ -123,3 +123,10 @@ def test_an_integer_beyond_pythons_limit_is_a_clean_error_not_a_500() -> None:
     run = run_http([head + body], OPEN_SETTINGS)  # (the default body limit: this one is over 4 KiB)
     assert run.statuses == [200] and run.handled == []
     assert b"4300 digits" in run.out
+
+
+def test_a_head_request_cut_short_gets_its_error_as_a_head_only() -> None:
+    # Found by fuzzing: the 400 for a HEAD whose body never came had a body, which h11 refused to send, so
+    # the client got no reply at all and the server logged an error.
+    run = run_http([b"HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 15\r\n\r\n{}"])
+    assert run.statuses == [400] and run.out.endswith(b"\r\n\r\n"), run.out

@@ -181,16 +181,17 @@ class HttpProtocol(asyncio.Protocol):
                 return
 
     def _on_request(self, event: h11.Request) -> bool:
-        if _head_size(event) > self._settings.webMaxHeadBytes:
-            # h11 only limits a head that arrives in pieces; one that came in a single read is checked here.
-            self._send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, close=True)
-            return False
         headers: dict[str, str] = {}
         for name, value in event.headers:
             key = name.decode("latin-1")
             text = value.decode("latin-1")
             headers[key] = f"{headers[key]}, {text}" if key in headers and key != "host" else text
         request = HttpRequest(event.method.decode("ascii"), event.target.decode("latin-1"), headers, peer=self._peer)
+        self._request = request  # from here on, even an error reply knows whether it answers a HEAD
+        if _head_size(event) > self._settings.webMaxHeadBytes:
+            # h11 only limits a head that arrives in pieces; one that came in a single read is checked here.
+            self._send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, close=True)
+            return False
         raw, self._raw = self._raw, None
         if _wants_websocket(request):
             if raw is None:
@@ -198,7 +199,6 @@ class HttpProtocol(asyncio.Protocol):
                 return False
             self._hand_off(bytes(raw))
             return False
-        self._request = request
         self._body = bytearray()
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self._settings.webMaxBodyBytes:
@@ -311,7 +311,9 @@ class HttpProtocol(asyncio.Protocol):
         self._closing = self._closing or close
         body = f"{text or status.phrase}\n".encode()
         if self._h11.our_state in (h11.IDLE, h11.SEND_RESPONSE):
-            self._send(HttpResponse(status, [("Content-Type", "text/plain; charset=utf-8")], body))
+            # A reply to HEAD has no body (h11 refuses to send one): a HEAD cut short gets its 400 head only.
+            head_only = self._request is not None and self._request.method == "HEAD"
+            self._send(HttpResponse(status, [("Content-Type", "text/plain; charset=utf-8")], body), head_only=head_only)
         self._linger()
 
     def _linger(self) -> None:
