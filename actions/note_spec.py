@@ -53,6 +53,10 @@ class DuplicateOptions:
         return self.deck_scope or self.check_all_models
 
 
+_NO_OPTIONS = DuplicateOptions()
+"""Shared by every note that sets no options (it is frozen)."""
+
+
 @dataclass(slots=True)
 class PendingMedia:
     media: MediaBytes
@@ -76,8 +80,10 @@ class PreparedNote:
 
     def first_field_as_stored(self) -> str:
         """The first field with the media references it will get (by the name Anki will store)."""
-        first: str = self.note.keys()[0]
         text: str = self.note.fields[0]
+        if not self.media:  # the usual case: no need to ask the note type for field names
+            return text
+        first: str = self.note.keys()[0]
         return text + "".join(
             pending.reference(stored_media_name(pending.media.filename))
             for pending in self.media
@@ -245,7 +251,7 @@ def _tags(value: Any) -> list[str]:
 
 def _options(value: Any) -> DuplicateOptions:
     if value is None:
-        return DuplicateOptions()
+        return _NO_OPTIONS
     options = _object(value, "options")
     allow = options.get("allowDuplicate", False)
     if not isinstance(allow, bool):
