@@ -93,15 +93,20 @@ def encode_json(value: Any) -> bytes:
         return json.dumps(value).encode("ascii")
     # One json.dumps call holds the GIL throughout: 10k cardsInfo entries (10 MB) took 350 ms, in which Anki's
     # window could not run a line of Python. Slices give the GIL up between them; the bytes are the same.
-    items = ", ".join(json.dumps(result[i : i + _SLICE])[1:-1] for i in range(0, len(result), _SLICE))
+    if set(map(type, result)) == {int}:
+        # Ids (findCards of a whole collection): a list of plain ints reads the same in Python as in JSON, and
+        # repr writes it in half the time.
+        items = ", ".join(repr(result[i : i + _ID_SLICE])[1:-1] for i in range(0, len(result), _ID_SLICE))
+    else:
+        items = ", ".join(json.dumps(result[i : i + _SLICE])[1:-1] for i in range(0, len(result), _SLICE))
     if result is value:
         return f"[{items}]".encode("ascii")
     members = (f'"result": [{items}]' if key == "result" else f'"error": {json.dumps(v)}' for key, v in value.items())
     return f"{{{', '.join(members)}}}".encode("ascii")
 
 
-_SLICE = 100
-"""List items encoded per json.dumps call for a big reply (a few ms at most for 10k cardsInfo entries)."""
+_SLICE, _ID_SLICE = 100, 10_000
+"""List items encoded per call for a big reply: a few ms at most (10k cardsInfo entries; 200k ids)."""
 
 
 def _describe(value: Any) -> str:
