@@ -62,9 +62,11 @@ def note_batch(count: int, tag: str) -> list[dict[str, Any]]:
     ]
 
 
-def direct_add_notes(col: Any, specs: list[dict[str, Any]]) -> list[int]:
-    """The floor: the same notes built and added with one ``col.add_notes`` call (no duplicate check)."""
+def direct_add_notes(col: Any, specs: list[dict[str, Any]], *, check: bool = False) -> list[int]:
+    """The same notes built and added with one ``col.add_notes`` call; with ``check``, each first goes through
+    Anki's own empty/duplicate check (``note.fields_check()``), as addNotes must refuse duplicates."""
     from anki.collection import AddNoteRequest
+    from anki.notes import NoteFieldsCheckResult
 
     model = col.models.by_name("Basic")
     deck_ids = {name: col.decks.id_for_name(name) for name in {spec["deckName"] for spec in specs}}
@@ -73,6 +75,8 @@ def direct_add_notes(col: Any, specs: list[dict[str, Any]]) -> list[int]:
         note = col.new_note(model)
         for name, value in spec["fields"].items():
             note[name] = value
+        if check and note.fields_check() != NoteFieldsCheckResult.NORMAL:
+            raise RuntimeError(f"{spec} cannot be added")
         requests.append(AddNoteRequest(note, deck_ids[spec["deckName"]]))
     col.add_notes(requests)
     return [request.note.id for request in requests]
@@ -308,11 +312,20 @@ def operations(notes: int, note_ids: list[int], card_ids: list[int], deck_names:
                 {k: sorted(v) for k, v in server.items()} == {k: sorted(v) for k, v in direct.items()}
             ),
         ),
-        # Last: it changes the collection (each side gets its own new notes, with their own ids).
+        # Last: they change the collection (each side gets its own new notes, with their own ids). The server
+        # checks every note for duplicates, as upstream does: the first floor does that check Anki's way, the
+        # second is the bare add (no check at all), the least any server could do.
         Operation(
             "addNotes 10k",
             lambda r: {"action": "addNotes", "version": 6, "params": {"notes": note_batch(batch, f"round{r}")}},
-            lambda col, r: direct_add_notes(col, note_batch(batch, f"round{r}")),
+            lambda col, r: direct_add_notes(col, note_batch(batch, f"round{r}"), check=True),
+            lambda server, direct: len(server) == batch and all(server),
+            rounds=3,
+        ),
+        Operation(
+            "addNotes 10k, against the bare add",
+            lambda r: {"action": "addNotes", "version": 6, "params": {"notes": note_batch(batch, f"bare{r}")}},
+            lambda col, r: direct_add_notes(col, note_batch(batch, f"bare{r}")),
             lambda server, direct: len(server) == batch and all(server),
             rounds=3,
         ),

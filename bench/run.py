@@ -43,6 +43,9 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only these data operations (substrings of their labels)")
     parser.add_argument("--write", action="store_true", help="write README and chart even with --quick")
     parser.add_argument("--no-write", action="store_true", help="do not write README and chart")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the saved results of what this run does not measure (re-runs)"
+    )
     args = parser.parse_args()
 
     quick = args.quick
@@ -56,7 +59,7 @@ def main() -> None:
     if unknown := skip - set(SECTIONS):
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     only = [o for o in args.only.split(",") if o]
-    results = Results(quick=quick)
+    results = Results.load() if args.merge and RESULTS.exists() else Results(quick=quick)
     m = results.machine
     print(f"# AnkiConnect Live benchmarks ({m['cores']} cores, {m['cpu']}, Python {m['python']})", flush=True)
     seeds = {size: seeded_collection(size) for size in sizes}
@@ -84,9 +87,10 @@ def main() -> None:
                 data = compare_data_operations(
                     seed, here, size, rounds, lambda label: not only or any(o in label for o in only)
                 )
-                results.data[str(size)] = [
-                    {"label": f.label, "direct_ms": f.direct_ms, "server_ms": f.server_ms} for f in data
-                ]
+                rows = {row["label"]: row for row in results.data.get(str(size), [])} if args.merge else {}
+                for f in data:
+                    rows[f.label] = {"label": f.label, "direct_ms": f.direct_ms, "server_ms": f.server_ms}
+                results.data[str(size)] = list(rows.values())
                 for f in data:
                     print(
                         f"{f.label:42} server {f.server_ms:8.1f} ms   direct {f.direct_ms:8.1f} ms   "
@@ -105,7 +109,7 @@ def main() -> None:
                 )
             peaks = [peak for path, peak in SERVER_PEAKS if path.startswith(str(here))]
             if peaks:
-                results.peak_rss[str(size)] = max(peaks)
+                results.peak_rss[str(size)] = max([*peaks, results.peak_rss.get(str(size), 0.0)])
                 print(f"peak RSS of the server on {size:,} notes: {max(peaks):.1f} MiB", flush=True)
 
         seed = seeds[min(sizes)]
