@@ -50,13 +50,13 @@ def _encode(value: Any) -> str:
     return json.dumps(value)  # NaN and Infinity included: the server must refuse them cleanly
 
 
-@settings(max_examples=fuzz_profiles.examples(300))
+@settings(max_examples=fuzz_profiles.examples(300, scale=20))
 @given(st.text(max_size=200))
 def test_any_text_gets_exactly_one_reply(text: str) -> None:
     run_ws_message(text)
 
 
-@settings(max_examples=fuzz_profiles.examples(300))
+@settings(max_examples=fuzz_profiles.examples(300, scale=20))
 @given(JSON)
 def test_any_json_value_gets_one_reply(value: Any) -> None:
     (reply, *_) = run_ws_message(_encode(value))
@@ -64,7 +64,7 @@ def test_any_json_value_gets_one_reply(value: Any) -> None:
         assert reply["id"] is None and reply["error"] is not None, reply
 
 
-@settings(max_examples=fuzz_profiles.examples(500))
+@settings(max_examples=fuzz_profiles.examples(500, scale=20))
 @given(REQUESTS)
 def test_a_request_gets_a_reply_with_its_id(request: dict[str, Any]) -> None:
     (reply, *_) = run_ws_message(_encode(request))
