@@ -50,7 +50,7 @@ def _ratios(ax: Any, results: Results) -> None:
     ax.invert_yaxis()
     ax.set_xlabel("server time / direct pylib time (lower is better)", fontsize=8)
     ax.set_title("Data operations vs the anki pylib", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper right")
     ax.tick_params(axis="x", labelsize=8)
 
 
