@@ -166,10 +166,10 @@ def markdown(results: Results) -> str:
             if max(ratios) > RATIO_TARGET:
                 missed.append(label)
         lines.append("")
-        notes = [text for prefixes, text in MISSED_WHY if any(label.startswith(prefixes) for label in missed)]
-        if notes:
+        reasons = [text for prefixes, text in MISSED_WHY if any(label.startswith(prefixes) for label in missed)]
+        if reasons:
             lines += ["Where a ratio misses the target, and why:", ""]
-            lines += [f"- {text}" for text in notes]
+            lines += [f"- {text}" for text in reasons]
             lines.append("")
     if results.latency or results.throughput:
         lines += ["**Transport** (`version`, which needs no collection, so this is the server's own overhead):", ""]
