@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import fuzz_profiles
+import pytest
 from fuzz_harness import OPEN_SETTINGS, SETTINGS, run_http
 from hypothesis import given, settings, strategies as st
 
@@ -130,3 +131,14 @@ def test_a_head_request_cut_short_gets_its_error_as_a_head_only() -> None:
     # the client got no reply at all and the server logged an error.
     run = run_http([b"HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 15\r\n\r\n{}"])
     assert run.statuses == [400] and run.out.endswith(b"\r\n\r\n"), run.out
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "POST"])
+def test_a_repeated_empty_header_leaves_nothing_unsendable(method: str) -> None:
+    # Found by fuzzing: two Origin fields, one empty, joined into "x, ", which was echoed back in
+    # Access-Control-Allow-Origin: h11 refused the header, so the client got no reply.
+    body = b'{"action": "requestPermission", "key": "k"}'
+    head = b"%s / HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nOrigin: \r\n" % method.encode()
+    run = run_http([head + b"Content-Length: %d\r\n\r\n%s" % (len(body), body)])
+    assert run.statuses == [200], run.out
+    assert b"Access-Control-Allow-Origin: http://evil.example\r\n" in run.out

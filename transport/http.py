@@ -185,7 +185,12 @@ class HttpProtocol(asyncio.Protocol):
         for name, value in event.headers:
             key = name.decode("latin-1")
             text = value.decode("latin-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers and key != "host" else text
+            if key in headers and key != "host":
+                # Repeated fields join with commas (RFC 9110 5.3); an empty one adds nothing, and would leave a
+                # value ending in ", " that h11 refuses to send back (e.g. an Origin echoed to a preflight).
+                headers[key] = ", ".join(part for part in (headers[key], text) if part)
+            else:
+                headers[key] = text
         request = HttpRequest(event.method.decode("ascii"), event.target.decode("latin-1"), headers, peer=self._peer)
         self._request = request  # from here on, even an error reply knows whether it answers a HEAD
         if _head_size(event) > self._settings.webMaxHeadBytes:
