@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 MYPY_PATH := .mypy-path
 ARGS ?=
 
-.PHONY: serve test lint typecheck pytest browser bench ankiaddon clean
+.PHONY: serve test lint typecheck pytest browser bench fuzz ankiaddon clean
 
 # The browser tests drive Debian's Chromium through Playwright (PyPI's wheel carries its driver; it never
 # downloads a browser). `browser` installs Chromium when it is missing, as root on Debian; elsewhere it says
@@ -37,7 +37,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP) $(MYPY_PATH)/ankiconnect_live
 	MYPYPATH=$(MYPY_PATH) $(BIN)/mypy -p ankiconnect_live
-	MYPYPATH=$(MYPY_PATH):tests:bench $(BIN)/mypy --explicit-package-bases tests bench scripts
+	MYPYPATH=$(MYPY_PATH):tests:bench $(BIN)/mypy --explicit-package-bases tests bench scripts fuzz
 
 # The add-on's tests boot real Anki, which allows one instance per process: they get their own run.
 pytest: $(STAMP) browser
@@ -66,6 +66,17 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
+
+# Long fuzz campaigns (`make test` runs each briefly): the property tests and schemathesis with Hypothesis's
+# `fuzz` profile, then each atheris target (fuzz/run.py) for FUZZ_SECONDS. `make fuzz FUZZ_SECONDS=3600`.
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= http ws params
+
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz_http.py tests/test_fuzz_ws.py tests/test_fuzz_params.py \
+		tests/test_openapi.py $(ARGS)
+	@$(BIN)/python -c 'import atheris' 2>/dev/null || { echo "fuzz: atheris is not installed (pip install atheris)"; exit 1; }
+	for target in $(FUZZ_TARGETS); do $(BIN)/python fuzz/run.py $$target -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 
 ankiaddon: $(STAMP)
 	$(BIN)/python scripts/build_ankiaddon.py
