@@ -64,7 +64,9 @@ def test_find_models_by_id_and_name_return_the_full_note_types(client: ApiClient
 def test_find_models_errors(client: ApiClient, server: RunningServer) -> None:
     basic_id = model_id(server, "Basic")
     assert client.error("findModelsById", modelIds=[basic_id, 123]) == "model was not found: 123"
-    assert client.error("findModelsById", modelIds=[2**64]) == f"model was not found: {2**64}"
+    # Beyond 64 bits an id is malformed rather than missing: the param check says so before any lookup.
+    too_big = f"AnkiConnect.findModelsById() argument 'modelIds[0]' must be a 64-bit integer, not the number {2**64}"
+    assert client.error("findModelsById", modelIds=[2**64]) == too_big
     assert client.error("findModelsByName", modelNames=["Basic", "Nope"]) == "model was not found: Nope"
     missing = "AnkiConnect.findModelsById() missing 1 required positional argument: 'modelIds'"
     assert client.error("findModelsById") == missing
@@ -73,7 +75,9 @@ def test_find_models_errors(client: ApiClient, server: RunningServer) -> None:
 def test_model_name_from_id(client: ApiClient, server: RunningServer) -> None:
     assert client.invoke("modelNameFromId", modelId=model_id(server, "Cloze")) == "Cloze"
     assert client.error("modelNameFromId", modelId=42) == "model was not found: 42"
-    assert client.error("modelNameFromId", modelId=-(2**70)) == f"model was not found: {-(2**70)}"
+    too_small = f"AnkiConnect.modelNameFromId() argument 'modelId' must be a 64-bit integer, not the number {-(2**70)}"
+    assert client.error("modelNameFromId", modelId=-(2**70)) == too_small
+    assert client.error("modelNameFromId", modelId=2**63 - 1) == f"model was not found: {2**63 - 1}"
 
 
 # createModel
