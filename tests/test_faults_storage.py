@@ -200,3 +200,31 @@ def test_a_read_only_media_folder_refuses_media_and_keeps_notes_whole(
         assert call(port, "getMediaFilesNames") == ([], None)
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
+
+
+FILL = 'dd if=/dev/zero of="$1/filler" bs=64k 2>/dev/null || true'  # dd stops when the disk is full
+
+
+def test_serve_starts_on_a_full_disk_answers_reads_and_refuses_writes_clearly(
+    namespace_folder: Path, empty_collection: Path
+) -> None:
+    setup = f'mount -t tmpfs -o size=8m tmpfs "$1"; cp "$2" "$1/collection.anki2"; {FILL}; {SERVE}'
+    with serving_in_namespace(setup, namespace_folder, str(empty_collection)) as (process, port):
+        assert call(port, "deckNames") == (["Default"], None)
+        assert call(port, "findNotes", query="deck:*") == ([], None)
+        result, error = call(port, "addNote", note=note("lost"))
+        assert (result, error) == (None, "cannot write the collection: the disk is full (database or disk is full)")
+        assert call(port, "findNotes", query="deck:*") == ([], None)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+
+
+def test_serve_cannot_create_a_collection_on_a_full_disk_and_says_so(namespace_folder: Path) -> None:
+    setup = f'mount -t tmpfs -o size=8m tmpfs "$1"; {FILL}; {SERVE}'
+    with run_in_namespace(setup, namespace_folder) as process:
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 2 and out == ""
+    assert err == (
+        f"ankiconnect-live: error: cannot open {namespace_folder / 'collection.anki2'}: cannot write the collection: "
+        "the disk is full (database or disk is full)\n"
+    )
