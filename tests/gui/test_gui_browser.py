@@ -105,8 +105,10 @@ def test_gui_browse_opens_the_browser_on_the_query_and_selection_follows(anki: A
     wait_until(browser.table.is_notes_mode, message="notes mode")
     assert anki.invoke("guiSelectCard", card=cards[2]) is True
     assert anki.invoke("guiSelectedNotes") == [ids[2]]
-    assert anki.invoke("guiSelectCard", card=2**63) is True
+    assert anki.invoke("guiSelectCard", card=2**63 - 1) is True  # no such card: nothing selected
     assert anki.invoke("guiSelectedNotes") == []
+    too_big = f"AnkiConnect.guiSelectCard() argument 'card' must be a 64-bit integer, not the number {2**63}"
+    assert anki.error("guiSelectCard", card=2**63) == too_big
 
 
 def test_gui_select_card_and_selected_notes_without_a_browser(anki: AnkiSession) -> None:
@@ -232,7 +234,9 @@ def test_gui_edit_note_a_request_right_after_a_user_edit_of_the_same_note(anki: 
 def test_gui_edit_note_of_a_missing_note(anki: AnkiSession) -> None:
     anki.fresh_profile()
     assert anki.error("guiEditNote", note=1234) == "Note was not found: 1234"
-    assert anki.error("guiEditNote", note=2**63) == f"Note was not found: {2**63}"
+    assert anki.error("guiEditNote", note=2**63 - 1) == f"Note was not found: {2**63 - 1}"
+    too_big = f"AnkiConnect.guiEditNote() argument 'note' must be a 64-bit integer, not the number {2**63}"
+    assert anki.error("guiEditNote", note=2**63) == too_big
     assert _edit_window() is None
 
 
