@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson  # a dependency of Anki's own, so present wherever the add-on runs
+
 __all__ = [
     "BANNER_VERSION",
     "DEFAULT_VERSION",
@@ -88,25 +90,65 @@ def decode_json(body: bytes) -> Any:
 
 def encode_json(value: Any) -> bytes:
     """Encode a reply like upstream's ``json.dumps`` defaults (ASCII-only, int keys become strings)."""
-    result = value.get("result") if isinstance(value, dict) and set(value) == {"result", "error"} else value
-    if not isinstance(result, list) or len(result) <= _SLICE:
+    envelope = isinstance(value, dict) and set(value) == {"result", "error"}
+    result = value["result"] if envelope else value
+    big = _encode_big(result)
+    if big is None:
         return json.dumps(value).encode("ascii")
-    # One json.dumps call holds the GIL throughout: 10k cardsInfo entries (10 MB) took 350 ms, in which Anki's
-    # window could not run a line of Python. Slices give the GIL up between them; the bytes are the same.
-    if set(map(type, result)) == {int}:
-        # Ids (findCards of a whole collection): a list of plain ints reads the same in Python as in JSON, and
-        # repr writes it in half the time.
-        items = ", ".join(repr(result[i : i + _ID_SLICE])[1:-1] for i in range(0, len(result), _ID_SLICE))
-    else:
-        items = ", ".join(json.dumps(result[i : i + _SLICE])[1:-1] for i in range(0, len(result), _SLICE))
-    if result is value:
-        return f"[{items}]".encode("ascii")
-    members = (f'"result": [{items}]' if key == "result" else f'"error": {json.dumps(v)}' for key, v in value.items())
-    return f"{{{', '.join(members)}}}".encode("ascii")
+    if not envelope:
+        return big
+    pieces = [b"{"]
+    for i, (key, v) in enumerate(value.items()):
+        pieces += [b", " if i else b"", _dumps(key), b": ", big if key == "result" else _dumps(v)]
+    return b"".join([*pieces, b"}"])  # one copy of the big result
 
 
-_SLICE, _ID_SLICE = 100, 10_000
-"""List items encoded per call for a big reply: a few ms at most (10k cardsInfo entries; 200k ids)."""
+def _encode_big(result: Any) -> bytes | None:
+    """A big list (or a dict of lists) as one ``json.dumps`` writes it, but faster; None for anything else.
+
+    One json.dumps call holds the GIL throughout: 10k cardsInfo entries (10 MB) took 350 ms, in which Anki's
+    window could not run a line of Python. Slices of 100 give the GIL up between them.
+    """
+    if isinstance(result, list) and len(result) > _SLICE:
+        ids = _encode_ids(result) if type(result[0]) is int else None
+        if ids is not None:
+            return ids
+        items = b", ".join(_dumps(result[i : i + _SLICE])[1:-1] for i in range(0, len(result), _SLICE))
+        return b"[" + items + b"]"
+    if (
+        isinstance(result, dict)
+        and all(type(key) is str for key in result)
+        and sum(len(v) for v in result.values() if isinstance(v, list)) > _SLICE
+    ):  # getDecks: deck names to their card ids
+        members = (_dumps(key) + b": " + (_encode_big(v) or _dumps(v)) for key, v in result.items())
+        return b"{" + b", ".join(members) + b"}"
+    return None
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value).encode("ascii")
+
+
+_SLICE, _MAX_IDS = 100, 1_000_000
+"""Items per json.dumps call for a big reply (100 cardsInfo entries: a few ms); ids per orjson call (40 ms)."""
+_NOT_IN_IDS = (b'"', b"{", b".", b"e", b"E", b"t", b"f", b"n", b"N", b"I")
+"""What orjson writes for anything but ints: strings, objects, floats (1.0, 1e16), true, false, null."""
+
+
+def _encode_ids(ids: list[Any]) -> bytes | None:
+    """A list of ids (ints, or lists of them) as ``json.dumps`` writes it, 4x faster (findCards of a whole
+    collection: 200k ids); None when the list holds anything else."""
+    if len(ids) > _MAX_IDS:
+        return None
+    try:
+        text = orjson.dumps(ids)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits
+        return None
+    if any(mark in text for mark in _NOT_IN_IDS):
+        return None
+    # Only digits, signs, commas and brackets are left: ints and lists of them, which json.dumps writes the
+    # same way but with ", " between items.
+    return text.replace(b",", b", ")
 
 
 def _describe(value: Any) -> str:
