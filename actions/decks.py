@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from .context import Context
 from .errors import InvalidParams, NotFound
@@ -128,7 +129,10 @@ def _cards_by_deck(col: Collection, card_ids: list[int]) -> list[tuple[int, list
         "select c.did, json_group_array(c.id order by j.key) from json_each(?) as j"
         " join cards as c on c.id = j.value group by c.did order by min(j.key)"
     )
-    return [(deck_id, json.loads(ids)) for deck_id, ids in database(col).all(sql, json.dumps(card_ids))]
+    # orjson (Anki's own dependency): the stdlib's json took a third of the time on 10k cards. The ids passed
+    # the 64-bit check, so orjson writes each exactly.
+    rows = database(col).all(sql, orjson.dumps(card_ids).decode())
+    return [(deck_id, orjson.loads(ids)) for deck_id, ids in rows]
 
 
 def _tree_nodes(root: DeckTreeNode) -> Iterator[DeckTreeNode]:
