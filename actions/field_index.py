@@ -2,93 +2,35 @@
 
 Anki answers a field search by reading every note, which on a 200k-note collection costs tens of
 milliseconds per search: Yomitan sends ten of them per word looked up. Here an index of field values
-(kept per collection, refreshed from what changed since) names the few notes that can match, and Anki
-then runs the client's whole query on just those notes (``nid:...``), so the result is exactly Anki's.
+(kept per collection, refreshed from what changed since) names the few notes that can match (for a query
+that such terms bound, ``search_query.py``: also ``"deck:X" ("Front:a" or "Front:b")``), and Anki then runs
+the client's whole query on just those notes (``nid:...``), so the result is exactly Anki's.
 """
 
 from __future__ import annotations
 
-import re
 import threading
-import unicodedata
 import weakref
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .lookup import database
+from .search_query import FieldTerm, bounded_notes
 
 if TYPE_CHECKING:
     from anki.collection import Collection
 
-__all__ = ["candidate_notes", "field_term", "find_cards", "find_notes"]
+__all__ = ["find_cards", "find_notes"]
 
 MAX_CANDIDATES = 2000
 """Beyond this many possible matches, Anki's own full search is as quick."""
 
-_TOKEN = re.compile(r'-?"(?:[^"\\]|\\.)*"|\S+')
-_KEYWORDS = frozenset(
-    [
-        "deck",
-        "tag",
-        "note",
-        "card",
-        "is",
-        "flag",
-        "prop",
-        "added",
-        "edited",
-        "rated",
-        "introduced",
-        "resched",
-        "nid",
-        "cid",
-        "mid",
-        "dupe",
-        "preset",
-    ]
-)
 _FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-_SPECIAL = set('*_\\"')
 
 
 def _key(text: str) -> str:
     # Anki compares a plain field search with SQL LIKE semantics: the whole value, ASCII letters in any case.
     return text.translate(_FOLD)
-
-
-@dataclass(frozen=True, slots=True)
-class FieldTerm:
-    field: str
-    value: str
-
-
-def field_term(query: str) -> FieldTerm | None:
-    """The exact-value field term of a query that is a plain AND of terms, or None (no shortcut then).
-
-    Anything that could widen the result beyond that term's matches (OR, groups, a negated field term,
-    wildcards, regex or no-combining searches) makes the shortcut unusable.
-    """
-    tokens = _TOKEN.findall(query)
-    if not tokens or any(
-        t in ("OR", "or", "AND", "and") or t.startswith(("(", "-(")) or t.endswith(")") for t in tokens
-    ):
-        return None
-    for token in tokens:
-        if token.startswith("-"):
-            continue
-        text = token[1:-1] if token.startswith('"') else token
-        name, colon, value = text.partition(":")
-        if not colon or not name or name.lower() in _KEYWORDS or not value:
-            continue
-        if _SPECIAL & set(name) or _SPECIAL & set(value) or value.startswith(("re:", "nc:")) or ":" in value:
-            continue
-        return FieldTerm(name, unicodedata.normalize("NFC", value))
-    return None
-
-
-def _widens(token: str) -> bool:
-    return token in ("OR", "or", "AND", "and") or token.startswith(("(", "-(")) or token.endswith(")")
 
 
 @dataclass
@@ -104,26 +46,49 @@ _INDEXES: weakref.WeakKeyDictionary[Collection, _Index] = weakref.WeakKeyDiction
 _GUARD = threading.Lock()
 
 
-def candidate_notes(col: Collection, term: FieldTerm) -> Sequence[int]:
-    """Ids of the notes whose field ``term.field`` may equal ``term.value`` (a superset of Anki's matches)."""
+def _restricted(col: Collection, query: str) -> str | None:
+    """The query limited to the notes its exact field terms allow (``nid:``), or None when they do not bound it."""
     with _GUARD:
         index = _INDEXES.setdefault(col, _Index())
     with index.lock:
-        _refresh(col, index)
+        notes = bounded_notes(query, _Lookup(col, index).candidates)
+    if notes is None or len(notes) > MAX_CANDIDATES:
+        return None
+    # Anki still reads the whole query (so a bad one gets Anki's error) but only looks at these notes.
+    return f"({query}) nid:{','.join(str(n) for n in sorted(notes)) or '0'}"
+
+
+class _Lookup:
+    """Candidates for the field terms of one query, the index brought up to date at the first."""
+
+    def __init__(self, col: Collection, index: _Index) -> None:
+        self._col = col
+        self._index = index
+        self._slots: dict[str, list[tuple[int, int]]] = {}
+        self._fresh = False
+
+    def candidates(self, term: FieldTerm) -> set[int] | None:
+        if not self._fresh:
+            _refresh(self._col, self._index)
+            self._fresh = True
+        name = term.field.lower()
+        if name not in self._slots:
+            self._slots[name] = _slots(self._col, name)
+        if not self._slots[name]:
+            return None  # no note type has this field: perhaps a search keyword newer than our list
         key = _key(term.value)
         found: set[int] = set()
-        for slot in _slots(col, term.field):
-            values = index.values.get(slot)
+        for slot in self._slots[name]:
+            values = self._index.values.get(slot)
             if values is None:
-                values = index.values[slot] = _build(col, slot)
+                values = self._index.values[slot] = _build(self._col, slot)
             found |= values.get(key, set())
-        return sorted(found)
+        return found
 
 
 def _slots(col: Collection, name: str) -> list[tuple[int, int]]:
     """(note type id, field position) of every field with this name (names match in any case, as in Anki)."""
-    wanted = name.lower()
-    rows = database(col).all("select ntid, ord from fields where name = ? collate nocase", wanted)
+    rows = database(col).all("select ntid, ord from fields where name = ? collate nocase", name)
     return [(int(model_id), int(ord_)) for model_id, ord_ in rows]
 
 
@@ -173,15 +138,3 @@ def find_cards(col: Collection, query: str) -> list[int]:
     """``col.find_cards``, answered from the index when the query allows it."""
     restricted = _restricted(col, query)
     return list(col.find_cards(restricted if restricted is not None else query))
-
-
-def _restricted(col: Collection, query: str) -> str | None:
-    term = field_term(query)
-    if term is None:
-        return None
-    candidates = candidate_notes(col, term)
-    if len(candidates) > MAX_CANDIDATES:
-        return None
-    # Anki still reads the whole query (so a bad one gets Anki's error) but only looks at these notes.
-    ids = ",".join(str(n) for n in candidates) or "0"
-    return f"({query}) nid:{ids}"

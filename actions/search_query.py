@@ -1,0 +1,228 @@
+"""Which notes an Anki search can possibly match, read from its exact field terms (``"Front:word"``).
+
+A query is parsed as Anki's own parser reads it (terms split by spaces or U+3000 only; quotes, ``key:"quoted"``
+values, ``-`` negation, ``( )`` groups, ``and``/``or`` in any case, implicit AND) into a tree. An exact field
+term names its candidates (through a lookup the caller gives); the tree combines them so that the result is
+always a superset of Anki's matches, or None when the query is not bounded that way:
+
+- a negated node, or a term that is not an exact field term, bounds nothing;
+- an AND of nodes is bounded by any bounded member (the intersection of those);
+- a group holding any OR is bounded only when every member is (the union of all: whatever the precedence,
+  an expression of ANDs and ORs can match nothing outside the union of its terms).
+
+Anything this parser is unsure of (a backslash, an unbalanced group, a dangling operator) gives None, and
+the caller falls back to Anki's full search.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Candidates", "FieldTerm", "bounded_notes"]
+
+KEYWORDS = frozenset(
+    [
+        "added",
+        "card",
+        "cid",
+        "deck",
+        "did",
+        "dupe",
+        "edited",
+        "flag",
+        "has-cd",
+        "introduced",
+        "is",
+        "mid",
+        "nc",
+        "nid",
+        "note",
+        "preset",
+        "prop",
+        "rated",
+        "re",
+        "resched",
+        "sc",
+        "tag",
+        "w",
+    ]
+)
+"""Anki's search keywords (``w:``, ``re:``...): a term ``keyword:value`` is no field search."""
+
+_SPACES = " \u3000"
+_ENDS_UNQUOTED = _SPACES + '"()'
+_WILDCARDS = set("*_")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldTerm:
+    """``field:value``, an exact (wildcard-free, plain) field search."""
+
+    field: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    field_term: FieldTerm | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Not:
+    node: _Node
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    nodes: tuple[_Node, ...]
+    any_or: bool
+
+
+_Node = _Term | _Not | _Group
+
+
+class _Unsure(Exception):
+    """The query is not one this parser reads with certainty."""
+
+
+Candidates = Callable[[FieldTerm], "set[int] | None"]
+"""The notes whose field may hold the term's value (a superset), or None when that cannot be told."""
+
+
+def bounded_notes(query: str, candidates: Candidates) -> set[int] | None:
+    """A superset of the notes ``query`` matches, from ``candidates`` of its field terms; None if unbounded."""
+    tree = _parse(query)
+    return None if tree is None else _bound(tree, candidates)
+
+
+def _bound(node: _Node, candidates: Candidates) -> set[int] | None:
+    if isinstance(node, _Term):
+        return None if node.field_term is None else candidates(node.field_term)
+    if isinstance(node, _Not):
+        return None
+    if node.any_or:
+        union: set[int] = set()
+        for member in node.nodes:
+            found = _bound(member, candidates)
+            if found is None:
+                return None
+            union |= found
+        return union
+    result: set[int] | None = None  # an AND: bounded by each member that is bounded
+    for member in node.nodes:
+        found = _bound(member, candidates)
+        if found is not None:
+            result = found if result is None else result & found
+            if not result:
+                break  # nothing can match
+    return result
+
+
+# parsing
+
+
+def _parse(query: str) -> _Group | None:
+    if "\\" in query:  # escapes: rare in lookups, and a trailing one would escape our own ")" when restricting
+        return None
+    try:
+        parser = _Parser(query)
+        tree = parser.group_inner()
+        if parser.at < len(query) or not tree.nodes:
+            return None
+        return tree
+    except _Unsure:
+        return None
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.at = 0
+
+    def group_inner(self) -> _Group:
+        """Nodes and operators up to a ``)`` or the end; an operator must stand between two nodes."""
+        nodes: list[_Node] = []
+        any_or = False
+        expect_node = True
+        while True:
+            self._skip_spaces()
+            if self.at >= len(self.text) or self.text[self.at] == ")":
+                break
+            operator = self._operator()
+            if operator is not None:
+                if expect_node:
+                    raise _Unsure
+                any_or = any_or or operator == "or"
+                expect_node = True
+                continue
+            nodes.append(self._node())
+            expect_node = False
+        if nodes and expect_node:  # a dangling operator
+            raise _Unsure
+        return _Group(tuple(nodes), any_or)
+
+    def _skip_spaces(self) -> None:
+        while self.at < len(self.text) and self.text[self.at] in _SPACES:
+            self.at += 1
+
+    def _operator(self) -> str | None:
+        end = self._unquoted_end(self.at)
+        word = self.text[self.at : end].lower()
+        if word in ("and", "or"):
+            self.at = end
+            return word
+        return None
+
+    def _node(self) -> _Node:
+        if self.text[self.at] == "-":
+            self.at += 1
+            if self.at >= len(self.text) or self.text[self.at] in _SPACES + ")":
+                raise _Unsure
+            return _Not(self._group_or_text())
+        return self._group_or_text()
+
+    def _group_or_text(self) -> _Node:
+        if self.text[self.at] == "(":
+            self.at += 1
+            group = self.group_inner()
+            if self.at >= len(self.text) or self.text[self.at] != ")" or not group.nodes:
+                raise _Unsure
+            self.at += 1
+            return group
+        if self.text[self.at] == '"':
+            return _Term(_field_term(self._quoted()))
+        start = self.at
+        end = self._unquoted_end(start)
+        if end == start:
+            raise _Unsure
+        self.at = end
+        run = self.text[start:end]
+        if run.endswith(":") and run.count(":") == 1 and self.text.startswith('"', end):
+            return _Term(_field_term(run + self._quoted()))  # key:"quoted value"
+        return _Term(_field_term(run))
+
+    def _quoted(self) -> str:
+        end = self.text.find('"', self.at + 1)
+        if end <= self.at + 1:  # unterminated or empty
+            raise _Unsure
+        inner = self.text[self.at + 1 : end]
+        self.at = end + 1
+        return inner
+
+    def _unquoted_end(self, start: int) -> int:
+        end = start
+        while end < len(self.text) and self.text[end] not in _ENDS_UNQUOTED:
+            end += 1
+        return end
+
+
+def _field_term(text: str) -> FieldTerm | None:
+    """The exact field search a term's text is, or None (a keyword, plain text, wildcards, regex...)."""
+    name, colon, value = text.partition(":")
+    if not colon or not name or not value or name.lower() in KEYWORDS:
+        return None
+    if _WILDCARDS & set(name) or _WILDCARDS & set(value) or ":" in value or '"' in value:
+        return None
+    return FieldTerm(name, unicodedata.normalize("NFC", value))
