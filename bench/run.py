@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, help="rounds of each data-operation comparison (default 5; quick 2)")
     parser.add_argument("--lookups", type=int, help="Yomitan lookups timed per size (default 200; quick 40)")
     parser.add_argument("--requests", type=int, help="requests per latency figure (default 2000; quick 300)")
-    parser.add_argument("--memory-requests", type=int, help="requests of the leak check (default 30000)")
+    parser.add_argument("--memory-requests", type=int, help="requests of the leak check (default 100000)")
     parser.add_argument("--skip", default="", help=f"comma-separated sections to skip: {', '.join(SECTIONS)}")
     parser.add_argument("--only", default="", help="run only these data operations (substrings of their labels)")
     parser.add_argument("--write", action="store_true", help="write README and chart even with --quick")
@@ -54,7 +54,7 @@ def main() -> None:
     lookups = args.lookups or (40 if quick else 200)
     requests = args.requests or (300 if quick else 2000)
     # 100k requests of the mix take about 30 minutes on 2 cores; 30k show whether memory still grows.
-    memory_requests = args.memory_requests or (10_000 if quick else 30_000)
+    memory_requests = args.memory_requests or (10_000 if quick else 100_000)
     skip = {s for s in args.skip.split(",") if s}
     if unknown := skip - set(SECTIONS):
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
