@@ -155,9 +155,13 @@ def main() -> None:
             flush=True,
         )
 
-    results.save()
-    print(f"\nresults saved to {RESULTS}")
-    if (args.write or not quick) and not args.no_write:
+    writes = (args.write or not quick) and not args.no_write
+    # A run that writes no README (unless --merge) must not replace the results the README was made from,
+    # which `python bench/report.py` renders again.
+    saved = RESULTS if writes or args.merge else RESULTS.with_name("last-run.json")
+    results.save(saved)
+    print(f"\nresults saved to {saved}")
+    if writes:
         from chart import CHART, write_chart
 
         write_readme(results)
