@@ -118,9 +118,23 @@ def test_are_due_for_learning_steps_short_and_long(client: ApiClient, server: Ru
     set_learning_steps(server, [60.0])
     long = new_card(server, "long")
     answer_directly(server, long, 1)  # a one-hour step is not due before its time, as upstream decides
+    # A step that ends after Anki's next day starts (4 am) puts the card in the day-based learning queue:
+    # pin both to today's, whatever the time the test runs at.
+    set_card(server, short, queue=1, due=now() + 60)
+    set_card(server, long, queue=1, due=now() + 3600)
     assert client.invoke("areDue", cards=[short, long]) == [True, False]
     set_card(server, long, due=now() - 1)
     assert client.invoke("areDue", cards=[long]) == [True]
+
+
+def test_are_due_for_a_step_past_the_day_rollover(client: ApiClient, server: RunningServer) -> None:
+    card = new_card(server)
+    answer_directly(server, card, 1)
+    today = today_of(server)
+    set_card(server, card, type=1, queue=3, due=today + 1)  # day-based learning: due tomorrow
+    assert client.invoke("areDue", cards=[card]) == [False]
+    set_card(server, card, due=today)
+    assert client.invoke("areDue", cards=[card]) == [True]
 
 
 # getIntervals
