@@ -71,7 +71,7 @@ class _Lookup:
         if not self._fresh:
             _refresh(self._col, self._index)
             self._fresh = True
-        name = term.field.lower()
+        name = term.field.casefold()
         if name not in self._slots:
             self._slots[name] = _slots(self._col, name)
         if not self._slots[name]:
@@ -87,9 +87,14 @@ class _Lookup:
 
 
 def _slots(col: Collection, name: str) -> list[tuple[int, int]]:
-    """(note type id, field position) of every field with this name (names match in any case, as in Anki)."""
-    rows = database(col).all("select ntid, ord from fields where name = ? collate nocase", name)
-    return [(int(model_id), int(ord_)) for model_id, ord_ in rows]
+    """(note type id, field position) of every field with this name.
+
+    Anki matches field names ignoring case, Unicode letters included (SQLite's nocase folds only ASCII);
+    Python's casefold() makes at least as many names equal, and more slots only means more candidates.
+    """
+    wanted = name.casefold()
+    rows = database(col).all("select ntid, ord, name from fields")
+    return [(int(model_id), int(ord_)) for model_id, ord_, field in rows if field.casefold() == wanted]
 
 
 def _build(col: Collection, slot: tuple[int, int]) -> dict[str, set[int]]:

@@ -225,6 +225,22 @@ def test_any_combination_gets_exactly_ankis_results(shared_col: Collection, quer
     _same_as_anki(shared_col, query)
 
 
+def test_field_names_match_in_any_case_unicode_letters_too(col: Collection) -> None:
+    for model_name, field_name in (("Lower", "fröbel"), ("Upper", "FRÖBEL")):
+        model = col.models.new(model_name)
+        col.models.add_field(model, col.models.new_field(field_name))
+        template = col.models.new_template("Card 1")
+        template["qfmt"], template["afmt"] = f"{{{{{field_name}}}}}", "-"
+        col.models.add_template(model, template)
+        col.models.add(model)
+        note = col.new_note(col.models.by_name(model_name))  # type: ignore[arg-type]
+        note[field_name] = "word"
+        col.add_note(note, 1)  # type: ignore[arg-type]
+    for query in ("fröbel:word", "Fröbel:WORD", "fröbel:word or front:word"):
+        _same_as_anki(col, query)
+    assert len(field_index.find_notes(col, "fröbel:word")) == 2
+
+
 def test_a_bad_query_still_gets_ankis_error(col: Collection) -> None:
     from anki.errors import SearchError
 
