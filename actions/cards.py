@@ -23,7 +23,7 @@ action = registry.action
 
 @action("findCards")
 def find_cards(ctx: Context, *, query: str | None = None) -> list[int]:
-    """Card ids matching an Anki search (``[]`` for a null query)."""
+    """Card ids matching an Anki search (``[]`` for a null query); exact field searches come from an index."""
     if query is None:
         return []
     return field_index.find_cards(ctx.col, query)
