@@ -94,7 +94,21 @@ Candidates = Callable[[FieldTerm], "set[int] | None"]
 def bounded_notes(query: str, candidates: Candidates) -> set[int] | None:
     """A superset of the notes ``query`` matches, from ``candidates`` of its field terms; None if unbounded."""
     tree = _parse(query)
-    return None if tree is None else _bound(tree, candidates)
+    # Checked first: an OR with a wider term ("Front:a or tag:x") must not cost a lookup (the first one builds
+    # the index) only to find the query unbounded.
+    if tree is None or not _may_bound(tree):
+        return None
+    return _bound(tree, candidates)
+
+
+def _may_bound(node: _Node) -> bool:
+    """Whether the query's shape lets its field terms bound it (the lookups may still decline)."""
+    if isinstance(node, _Term):
+        return node.field_term is not None
+    if isinstance(node, _Not):
+        return False
+    members = [_may_bound(member) for member in node.nodes]
+    return all(members) if node.any_or else any(members)
 
 
 def _bound(node: _Node, candidates: Candidates) -> set[int] | None:

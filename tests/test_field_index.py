@@ -11,7 +11,7 @@ from anki.collection import Collection
 from hypothesis import given, settings, strategies as st
 
 from ankiconnect_live.actions import field_index
-from ankiconnect_live.actions.search_query import bounded_notes
+from ankiconnect_live.actions.search_query import FieldTerm, bounded_notes
 
 VALUES = [
     "word",
@@ -134,6 +134,16 @@ def _same_as_anki(col: Collection, query: str) -> None:
 def _check_all(col: Collection) -> None:
     for query in QUERIES:
         _same_as_anki(col, query)
+    # ... and the bounded ones really run on the index's candidates only.
+    for query in (
+        "front:word",
+        '"deck:Other" "front:word"',
+        "front:word or front:ss",
+        "(front:word or front:fi) -tag:x",
+    ):
+        assert field_index._restricted(col, query) is not None, query
+    for query in ("w:word", "front:word or tag:skip", "nosuchfield:word", "front:wo*"):
+        assert field_index._restricted(col, query) is None, query
 
 
 def test_results_match_ankis_search(col: Collection) -> None:
@@ -164,6 +174,14 @@ def test_only_queries_bounded_by_exact_field_terms_take_the_shortcut() -> None:
     for query in ('"deck:X" "Front:a"', "front:a or front:b", "(front:a or front:b) tag:x", "front:a -front:b"):
         assert bound(query) is not None, query
     assert bound("front:a or front:b") == {1, 2} and bound("front:a front:b") == set()
+    looked_up: list[str] = []
+
+    def recording(term: FieldTerm) -> set[int]:
+        looked_up.append(term.value)
+        return {1}
+
+    assert bounded_notes("front:a or tag:x", recording) is None
+    assert looked_up == []  # an unbounded shape costs no lookup
     for query in (
         "front:wo*",
         "front:w_rd",
