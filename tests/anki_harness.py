@@ -19,6 +19,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
+from study_day import far_rollover_hour
+
 # Before anything imports Qt: offscreen, no Chromium sandbox (root), our own single-instance key.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = "--no-sandbox --disable-gpu"
@@ -124,16 +126,26 @@ class AnkiSession:
         if mw.col is not None:
             self.close_profile()
         mw.pm.create(name)
+        folder = self.base / name
+        folder.mkdir(exist_ok=True)
         if collection is not None:
-            folder = self.base / name
-            folder.mkdir(exist_ok=True)
             shutil.copy(collection, folder / "collection.anki2")
+        start_study_day_far_from_now(folder / "collection.anki2")
         mw.pm.load(name)
         mw.pm.profile["autoSync"] = False
         mw.pm.profile["syncMedia"] = False
         mw.loadProfile()
         wait_until(lambda: mw.col is not None and mw.state == "deckBrowser", message="the profile to open")
         return name
+
+
+def start_study_day_far_from_now(path: Path) -> None:
+    """Set the collection's rollover before Anki opens it: Anki caches the day's timing once it is computed."""
+    from anki.collection import Collection
+
+    col = Collection(str(path))
+    col.set_config("rollover", far_rollover_hour())
+    col.close()
 
 
 def prepare_base(base: Path) -> None:
@@ -156,6 +168,8 @@ def prepare_base(base: Path) -> None:
     pm.profile["syncMedia"] = False
     pm.save()
     pm.db.close()
+    (base / "test").mkdir()
+    start_study_day_far_from_now(base / "test" / "collection.anki2")
     pm.set_video_driver(VideoDriver.Software)
     addon = base / "addons21" / PACKAGE
     for pattern in ADDON_FILES:

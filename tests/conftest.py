@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from study_day import far_rollover_hour
 from support import ApiClient, HttpApiClient, RunningServer, WsApiClient
 
 from ankiconnect_live.app import App
@@ -21,7 +22,9 @@ def empty_collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from anki.collection import Collection
 
     path = tmp_path_factory.mktemp("empty") / "collection.anki2"
-    Collection(str(path)).close()
+    col = Collection(str(path))
+    col.set_config("rollover", far_rollover_hour())
+    col.close()
     return path
 
 
