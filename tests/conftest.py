@@ -17,11 +17,25 @@ from ankiconnect_live.settings import load_settings
 
 
 @pytest.fixture(scope="session")
-def empty_collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One empty collection made per session; tests get copies (creating one takes ~200 ms)."""
+def untouched_collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty collection just as Anki creates it: a first sync finds nothing to do between two of these."""
+    from anki.collection import Collection
+
+    path = tmp_path_factory.mktemp("untouched") / "collection.anki2"
+    Collection(str(path)).close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def empty_collection(untouched_collection: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One empty collection made per session; tests get copies (creating one takes ~200 ms).
+
+    Its study day starts twelve hours from now, so that no test's learning step crosses the rollover.
+    """
     from anki.collection import Collection
 
     path = tmp_path_factory.mktemp("empty") / "collection.anki2"
+    shutil.copy(untouched_collection, path)
     col = Collection(str(path))
     col.set_config("rollover", far_rollover_hour())
     col.close()

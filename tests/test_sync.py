@@ -53,15 +53,16 @@ Peer = Callable[..., tuple[RunningServer, ApiClient]]
 
 
 @pytest.fixture
-def start_peer(empty_collection: Path, tmp_path: Path) -> Iterator[Peer]:
-    """More headless servers in one test, each on its own copy of the empty collection (as conftest does)."""
+def start_peer(untouched_collection: Path, tmp_path: Path) -> Iterator[Peer]:
+    """More headless servers in one test, each on its own copy of a fresh collection: never changed, as a
+    first sync expects."""
     started: list[tuple[RunningServer, ApiClient]] = []
 
     def start(name: str, **config: Any) -> tuple[RunningServer, ApiClient]:
         folder = tmp_path / name
         folder.mkdir()
         path = folder / "collection.anki2"
-        shutil.copy(empty_collection, path)
+        shutil.copy(untouched_collection, path)
         runtime = HeadlessRuntime(load_settings({"webBindPort": 0, **config}), path)
         runtime.open()
         app = App(runtime, runtime.post)
