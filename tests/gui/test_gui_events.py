@@ -76,8 +76,10 @@ def test_api_changes_give_exactly_one_event_each(anki: AnkiSession, subscriber: 
         ("note.updated", note_id),
         ("note.deleted", note_id),
     ]
+    # One change notice per request. Anki may run operations of its own at any moment (as a freshly opened
+    # profile settles): those come as source "anki", never as "api".
     changed = [e["data"]["source"] for e in subscriber.received if e["event"] == "collection.changed"]
-    assert changed == ["api", "api", "api"]
+    assert changed.count("api") == 3 and set(changed) <= {"api", "anki"}
 
 
 def test_the_reviewer_yields_one_event_per_step(anki: AnkiSession, subscriber: Subscriber) -> None:
@@ -98,20 +100,30 @@ def test_the_reviewer_yields_one_event_per_step(anki: AnkiSession, subscriber: S
     subscriber.wait_for("review.ended")
     anki.settle()
     spin(200)
-    sequence = [(e["event"], e["data"].get("cardId", e["data"].get("state"))) for e in subscriber.received[start:]]
+    received = subscriber.received[start:]
+    steps = [
+        (e["event"], e["data"].get("cardId", e["data"].get("state")))
+        for e in received
+        if e["event"] not in ("collection.changed", "counts.changed")
+    ]
     # Anki's own order: the question is shown before the state change is announced; Anki fires the first
     # question's hook twice (reported once), and the answer comes before the next question.
-    assert sequence == [
+    assert steps == [
         ("review.questionShown", first),
         ("ui.stateChanged", "review"),
         ("review.answerShown", first),
         ("card.answered", first),
         ("review.questionShown", second),
-        ("collection.changed", None),
-        ("counts.changed", None),
         ("review.ended", None),
         ("ui.stateChanged", "deckBrowser"),
     ]
+    # The answer's change notice comes after the next question (when Anki announces it), with the new
+    # counts; Anki's own later operations (a screen settling) may add notices of their own.
+    names = [e["event"] for e in received]
+    after_next = names.index("review.questionShown", names.index("card.answered"))
+    assert names[after_next + 1 : after_next + 3] == ["collection.changed", "counts.changed"]
+    notice = received[after_next + 1]["data"]
+    assert notice["source"] == "anki" and "card" in notice["changes"]
     assert (answered["ease"], answered["kind"], answered["deck"]) == (3, "learn", "Default")
     assert answered["interval"] < 0  # a learning step, in seconds
 
@@ -127,8 +139,12 @@ def test_edits_in_ankis_own_screens_are_events_too(anki: AnkiSession, subscriber
     update_note(parent=anki.mw, note=note).run_in_background()
     updated = subscriber.wait_for("note.updated")
     assert updated[0]["data"]["noteId"] == note_id
-    sources = [e["data"]["source"] for e in subscriber.received if e["event"] == "collection.changed"]
-    assert sources == ["api", "anki"]
+    notices = [e["data"] for e in subscriber.received if e["event"] == "collection.changed"]
+    # The request's notice, then the edit's (Anki may add notices of its own operations around them).
+    sources = [notice["source"] for notice in notices]
+    assert sources.count("api") == 1 and set(sources) <= {"api", "anki"}
+    after_request = notices[sources.index("api") + 1 :]
+    assert any(notice["source"] == "anki" and "note" in notice["changes"] for notice in after_request)
 
 
 def test_profile_switches_are_events(anki: AnkiSession, subscriber: Subscriber) -> None:
