@@ -304,17 +304,19 @@ class HttpProtocol(asyncio.Protocol):
             headers.append((b"Connection", b"close"))
         reason = _reason(response.status)
         try:
-            head = h11.Response(status_code=response.status, headers=headers, reason=reason)
+            # h11 hands the head back line by line: one write for it (with TCP_NODELAY each write is a segment).
+            head = b"".join(self._pieces(h11.Response(status_code=response.status, headers=headers, reason=reason)))
             body = [h11.Data(data=response.body)] if response.body and not head_only else []
-            out = [piece for event in (head, *body, h11.EndOfMessage()) for piece in self._pieces(event)]
+            rest = [piece for event in (*body, h11.EndOfMessage()) for piece in self._pieces(event)]
         except h11.LocalProtocolError:
             log.exception("could not send a response")
             self._close()
             return
         if len(response.body) < BIG_BODY:
-            self._write(b"".join(out))  # one segment for the usual small reply
+            self._write(b"".join([head, *rest]))  # one segment for the usual small reply
         else:
-            for piece in out:  # a big body (200k ids: 3 MB) goes out as it is, not copied behind its head first
+            self._write(head)
+            for piece in rest:  # a big body (200k ids: 3 MB) goes out as it is, not copied behind its head first
                 self._write(piece)
 
     def _pieces(self, event: h11.Event) -> list[bytes]:
@@ -350,7 +352,9 @@ class HttpProtocol(asyncio.Protocol):
         self._send_error(status, close=True)
 
     def _write(self, data: bytes) -> None:
-        if self._transport is not None and data:
+        # A transport whose write failed (the client reset) closes on the loop's next turn; until then, more
+        # writes would only be counted and, from the fifth, logged by asyncio.
+        if self._transport is not None and data and not self._transport.is_closing():
             self._transport.write(data)
 
     def _close(self) -> None:
