@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
-from study_day import far_rollover_hour
+from study_day import start_study_day_far_from_now
 
 # Before anything imports Qt: offscreen, no Chromium sandbox (root), our own single-instance key.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -137,15 +137,6 @@ class AnkiSession:
         mw.loadProfile()
         wait_until(lambda: mw.col is not None and mw.state == "deckBrowser", message="the profile to open")
         return name
-
-
-def start_study_day_far_from_now(path: Path) -> None:
-    """Set the collection's rollover before Anki opens it: Anki caches the day's timing once it is computed."""
-    from anki.collection import Collection
-
-    col = Collection(str(path))
-    col.set_config("rollover", far_rollover_hour())
-    col.close()
 
 
 def prepare_base(base: Path) -> None:

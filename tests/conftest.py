@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from study_day import far_rollover_hour
+from study_day import start_study_day_far_from_now
 from support import ApiClient, HttpApiClient, RunningServer, WsApiClient
 
 from ankiconnect_live.app import App
@@ -32,13 +32,9 @@ def empty_collection(untouched_collection: Path, tmp_path_factory: pytest.TempPa
 
     Its study day starts twelve hours from now, so that no test's learning step crosses the rollover.
     """
-    from anki.collection import Collection
-
     path = tmp_path_factory.mktemp("empty") / "collection.anki2"
     shutil.copy(untouched_collection, path)
-    col = Collection(str(path))
-    col.set_config("rollover", far_rollover_hour())
-    col.close()
+    start_study_day_far_from_now(path)
     return path
 
 
