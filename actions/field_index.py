@@ -10,6 +10,7 @@ the client's whole query on just those notes (``nid:...``), so the result is exa
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -113,21 +114,25 @@ def _refresh(col: Collection, index: _Index) -> None:
     if mod == index.built_mod:
         return
     db = database(col)
+    # Anki dates an edit by the clock when it makes it (whole seconds): a note edited after this is read has
+    # a mod from this second on (one earlier, for an edit being made as this is read). Not the newest mod
+    # found: a deck imported at once has all its notes in one second, and each refresh would read them all.
+    settled = int(time.time()) - 1
     if index.built_mod < 0 or not index.values:
-        index.note_mod = db.scalar("select coalesce(max(mod), 0) from notes")
+        index.note_mod = settled
         index.max_note = db.scalar("select coalesce(max(id), 0) from notes")
         index.built_mod = mod
         index.values.clear()
         return
     # New notes come by id (the primary key); edited ones need the modification times (one pass).
-    rows = db.all("select id, mid, mod, flds from notes where id > ? or mod >= ?", index.max_note, index.note_mod)
-    for note_id, model_id, note_mod, fields in rows:
+    rows = db.all("select id, mid, flds from notes where id > ? or mod >= ?", index.max_note, index.note_mod)
+    for note_id, model_id, fields in rows:
         parts = fields.split("\x1f")
         for (slot_model, ord_), values in index.values.items():
             if slot_model == model_id and ord_ < len(parts):
                 values.setdefault(_key(parts[ord_]), set()).add(note_id)
-        index.note_mod = max(index.note_mod, note_mod)
         index.max_note = max(index.max_note, note_id)
+    index.note_mod = max(index.note_mod, settled)
     index.built_mod = mod
 
 

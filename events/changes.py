@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -47,8 +48,10 @@ class _Seen:
     revlog: int = 0
     note_id: int = 0
     note_mod: int = 0
-    at_note_mod: dict[int, int] = field(default_factory=dict)
-    """Notes last modified in the newest second: id -> hash of their content, to tell a second edit apart."""
+    """Every note modified before this second has been seen; the ones from it on are in ``recent``."""
+    recent: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Notes modified from ``note_mod`` on: id -> (mod, hash of content), to tell a second edit in one second
+    (a note's mod counts whole seconds) from a note already reported."""
     graves: set[int] = field(default_factory=set)
     decks: dict[int, str] = field(default_factory=dict)
     counts: tuple[int, int, int, int] | None = None
@@ -71,10 +74,14 @@ class ChangeDetector:
         seen = _Seen()
         seen.revlog = db.scalar("select coalesce(max(id), 0) from revlog")
         seen.note_id = db.scalar("select coalesce(max(id), 0) from notes")
-        seen.note_mod = db.scalar("select coalesce(max(mod), 0) from notes")
-        seen.at_note_mod = {
-            note_id: hash((fields, tags))
-            for note_id, fields, tags in db.all("select id, flds, tags from notes where mod = ?", seen.note_mod)
+        # Not the newest mod: a deck imported at once has all its notes in one second, and every scan would
+        # read them all again (200k notes: 4 MB decoded while holding the GIL, Anki's window frozen 100 ms).
+        seen.note_mod = _settled_second()
+        seen.recent = {
+            note_id: (mod, hash((fields, tags)))
+            for note_id, mod, fields, tags in db.all(
+                "select id, mod, flds, tags from notes where mod >= ?", seen.note_mod
+            )
         }
         seen.graves = set(db.list("select oid from graves where type = ?", GRAVE_NOTE))
         seen.decks = {d.id: d.name for d in col.decks.all_names_and_ids()}
@@ -163,6 +170,7 @@ class ChangeDetector:
 
     def _notes(self, col: Collection, *, local_only: bool) -> None:
         seen = self._seen
+        settled = _settled_second()  # taken before reading: whatever changes after the read is modified later
         rows = _db(col).all(
             "select n.id, m.name, n.mod, n.tags, n.sfld, n.flds,"
             " (select did from cards where nid = n.id order by ord limit 1)"
@@ -174,11 +182,9 @@ class ChangeDetector:
         newest_before = seen.note_id
         for note_id, model, mod, tags, sort_field, fields, deck_id in rows:
             content = hash((fields, tags))
-            if mod == seen.note_mod and seen.at_note_mod.get(note_id) == content:
+            if seen.recent.get(note_id) == (mod, content):
                 continue  # already reported (a note's mod has one-second resolution, so compare content)
-            if mod > seen.note_mod:
-                seen.note_mod, seen.at_note_mod = mod, {}
-            seen.at_note_mod[note_id] = content
+            seen.recent[note_id] = (mod, content)
             seen.note_id = max(seen.note_id, note_id)
             # A note's id is its creation time: ids beyond the newest known one are new notes.
             name = "note.added" if note_id > newest_before else "note.updated"
@@ -190,6 +196,9 @@ class ChangeDetector:
                 "sortField": str(sort_field),
             }
             self._publish(name, data)
+        if settled > seen.note_mod:
+            seen.note_mod = settled
+            seen.recent = {note_id: known for note_id, known in seen.recent.items() if known[0] >= settled}
 
     def _deletions(self, col: Collection) -> None:
         # Anki leaves a grave for every deleted note until the next sync; new graves are new deletions.
@@ -241,6 +250,12 @@ def _counts(col: Collection) -> tuple[int, int, int, int] | None:
         log.debug("no due counts", exc_info=True)
         return None
     return deck_id, new, learn, review
+
+
+def _settled_second() -> int:
+    """A second no note modified from now on can be dated before: Anki dates a change by the clock (whole
+    seconds) when it makes it. One second earlier than now, so a change being made as this is read counts."""
+    return int(time.time()) - 1
 
 
 def _db(col: Collection) -> Any:
