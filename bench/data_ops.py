@@ -1,7 +1,8 @@
 """Data operations through the server against the same work done directly with the ``anki`` pylib.
 
-Both sides run on their own copy of the same seeded collection, warmed up once, in alternating rounds;
-the figure is the median. The server side is timed from sending the encoded request to receiving the
+Both sides run on their own copy of the same seeded collection, warmed up once, in alternating rounds
+(``compare.py``: quick operations take their rounds in turn, each beside a bare server's round trip); the
+figure is the median. The server side is timed from sending the encoded request to receiving the
 whole reply, so it includes HTTP, JSON and the thread hop: everything a client pays for. The direct side
 is the honest pylib equivalent of the action (the calls a script using ``anki`` would make, building the
 same result), and the server's result is checked against it where the two can be compared.
@@ -10,46 +11,18 @@ same result), and the server's result is checked against it where the two can be
 from __future__ import annotations
 
 import http.client
-import json
-import statistics
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from hashlib import sha1
 from pathlib import Path
 from typing import Any
 
+from bare_server import bare_server
 from common import DECKS, copy_of, server_process
+from compare import DataFigure, Operation, compare_all
 
-__all__ = ["DataFigure", "compare_data_operations", "direct_can_add", "direct_cards_info"]
+__all__ = ["compare_data_operations", "direct_add_notes", "direct_can_add", "direct_cards_info", "note_batch"]
 
 TARGET_RATIO = 1.3
-QUICK_MS, QUICK_ROUNDS = 100.0, 21
-"""Operations under QUICK_MS get at least QUICK_ROUNDS rounds."""
-
-
-@dataclass
-class Operation:
-    label: str
-    request: Callable[[int], dict[str, Any]]
-    """The request for a round (rounds differ where the operation writes)."""
-    direct: Callable[[Any, int], Any]
-    """The same work done directly on an open Collection."""
-    check: Callable[[Any, Any], bool]
-    """Whether the server's result (first) is right, given the direct one (second)."""
-    rounds: int | None = None
-    """Rounds for this operation when fewer than asked make sense (a slow one)."""
-
-
-@dataclass
-class DataFigure:
-    label: str
-    direct_ms: float
-    server_ms: float
-
-    @property
-    def ratio(self) -> float:
-        return self.server_ms / self.direct_ms
 
 
 # the direct floors
@@ -321,6 +294,7 @@ def operations(notes: int, note_ids: list[int], card_ids: list[int], deck_names:
             lambda col, r: direct_add_notes(col, note_batch(batch, f"round{r}"), check=True),
             lambda server, direct: len(server) == batch and all(server),
             rounds=3,
+            writes=True,
         ),
         Operation(
             "addNotes 10k, against the bare add",
@@ -328,6 +302,7 @@ def operations(notes: int, note_ids: list[int], card_ids: list[int], deck_names:
             lambda col, r: direct_add_notes(col, note_batch(batch, f"bare{r}")),
             lambda server, direct: len(server) == batch and all(server),
             rounds=3,
+            writes=True,
         ),
     ]
     return ops
@@ -344,57 +319,18 @@ def compare_data_operations(
     # The server reads the due counts when it opens a collection (for its events), which builds Anki's queues
     # and their load balancer, which in turn shifts the next intervals cardsInfo shows: do the same here.
     col.sched.counts()
-    results = []
     try:
         note_ids = sorted(int(n) for n in col.find_notes(""))
         card_ids = sorted(int(c) for c in col.find_cards(""))
         deck_names = sorted(d.name for d in col.decks.all_names_and_ids())
-        with server_process(copy_of(seed, work, f"served-{notes}")) as server:
+        chosen = [op for op in operations(notes, note_ids, card_ids, deck_names) if only(op.label)]
+        with server_process(copy_of(seed, work, f"served-{notes}")) as server, bare_server() as bare:
             connection = http.client.HTTPConnection("127.0.0.1", server.port)
-            for operation in operations(notes, note_ids, card_ids, deck_names):
-                if only(operation.label):
-                    count = min(rounds, operation.rounds or rounds)
-                    results.append(DataFigure(operation.label, *_compare(operation, col, connection, count)))
-                    print(f"  {results[-1].label}: {results[-1].ratio:.2f}x", flush=True)
+            results = compare_all(chosen, rounds, col, connection, bare)
             connection.close()
     finally:
         col.close()
+    for figure in results:
+        bound = f" (bound {figure.bound:.2f}x)" if figure.bound is not None else ""
+        print(f"  {figure.label}: {figure.ratio:.2f}x{bound}", flush=True)
     return results
-
-
-def _difference(reply: Any, expected: Any) -> str:
-    """The first place where the server's reply differs from the direct result."""
-    if reply["error"] is not None or not isinstance(reply["result"], list) or not isinstance(expected, list):
-        return str(reply)[:300]
-    for index, (got, want) in enumerate(zip(reply["result"], expected, strict=False)):
-        if got != want:
-            keys = [k for k in got if isinstance(got, dict) and isinstance(want, dict) and got[k] != want.get(k)]
-            return f"item {index}: {[(k, got[k], want.get(k)) for k in keys][:3] or (got, want)}"[:600]
-    return f"{len(reply['result'])} items, direct {len(expected)}"
-
-
-def _compare(
-    operation: Operation, col: Any, connection: http.client.HTTPConnection, rounds: int
-) -> tuple[float, float]:
-    direct, served_ms = [], []
-    r = -1  # round -1 warms both sides up and is not counted
-    while r < rounds:
-        start = time.perf_counter()
-        expected = operation.direct(col, r)
-        direct_ms = (time.perf_counter() - start) * 1000
-        body = json.dumps(operation.request(r)).encode()  # the client's encoding is not the server's cost
-        start = time.perf_counter()
-        connection.request("POST", "/", body=body, headers={"Content-Type": "application/json"})
-        raw = connection.getresponse().read()
-        server_ms = (time.perf_counter() - start) * 1000
-        reply = json.loads(raw)
-        if reply["error"] is not None or not operation.check(reply["result"], expected):
-            raise RuntimeError(f"{operation.label}: wrong reply {_difference(reply, expected)}")
-        if r >= 0:
-            direct.append(direct_ms)
-            served_ms.append(server_ms)
-        elif max(direct_ms, server_ms) < QUICK_MS:
-            # A few ms are at the mercy of whatever else the machine runs: more rounds make the median steady.
-            rounds = max(rounds, QUICK_ROUNDS)
-        r += 1
-    return statistics.median(direct), statistics.median(served_ms)

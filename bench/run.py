@@ -89,12 +89,17 @@ def main() -> None:
                 )
                 rows = {row["label"]: row for row in results.data.get(str(size), [])} if args.merge else {}
                 for f in data:
-                    rows[f.label] = {"label": f.label, "direct_ms": f.direct_ms, "server_ms": f.server_ms}
+                    rows[f.label] = {
+                        "label": f.label,
+                        "direct_ms": f.direct_ms,
+                        "server_ms": f.server_ms,
+                        "bare_ms": f.bare_ms,
+                    }
                 results.data[str(size)] = list(rows.values())
                 for f in data:
                     print(
                         f"{f.label:42} server {f.server_ms:8.1f} ms   direct {f.direct_ms:8.1f} ms   "
-                        f"ratio {f.ratio:5.2f}x",
+                        f"ratio {f.ratio:5.2f}x" + (f"   bound {f.bound:5.2f}x" if f.bound is not None else ""),
                         flush=True,
                     )
             if "memory" not in skip and size == largest:
