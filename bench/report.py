@@ -40,12 +40,12 @@ MISSED_WHY: list[tuple[tuple[str, ...], str]] = [
         "round trip is 0.15 ms over the bare responder), and the hop to the collection's thread and back with "
         "Anki's undo state read on each side to publish what the request changed (a collection request doing "
         "no work is 0.35 ms over `version`: mostly two thread wake-ups). Writing ids as JSON adds about 0.8 ms "
-        "per 20,000 (orjson, the same bytes as `json.dumps`, which takes twice as long). A 2-3 ms search cannot "
-        "absorb that within 30%; where Anki's own work dominates (200k notes) the same searches come within "
-        "1.1-1.3x, except `is:new`, which returns every card: 200k ids are 5 ms of orjson and 2 ms to put the "
-        "spaces of `json.dumps` between them. A leaner owner thread and skipping the undo reads for read-only "
-        "actions were tried: 2-4% (0.03 ms), not kept. Ratios of operations this short also move by a few "
-        "tenths from one run to the next.",
+        "per 20,000 (orjson, the same bytes as `json.dumps`, which takes twice as long). A 2-6 ms operation "
+        "cannot absorb that within 30% (`getDecks` of 10k cards is one at either size); where Anki's own work "
+        "dominates (searches on 200k notes) the ratios come within 1.1-1.2x, except `is:new`, which returns "
+        "every card: 200k ids are 5 ms of orjson and 2 ms to put the spaces of `json.dumps` between them. A "
+        "leaner owner thread and skipping the undo reads for read-only actions were tried: 2-4% (0.03 ms), not "
+        "kept. Ratios of operations this short move by up to a tenth from one run to the next.",
     ),
     (
         ("addNotes",),
