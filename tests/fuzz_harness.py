@@ -207,14 +207,15 @@ def _statuses(out: bytes, methods: list[str]) -> list[int]:
 
 
 class FakeConnection:
-    """The two things a ``WsSession`` asks of its connection: send a text, close with a code."""
+    """The two things a ``WsSession`` asks of its connection: send a text frame, close with a code."""
 
     def __init__(self) -> None:
         self.sent: list[str] = []
         self.close_code: int | None = None
 
-    async def send(self, text: str) -> None:
-        self.sent.append(text)
+    async def send(self, message: str | bytes, *, text: bool | None = None) -> None:
+        assert isinstance(message, str) or text is True, "a reply must go out in a text frame"
+        self.sent.append(message if isinstance(message, str) else message.decode("utf-8"))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         self.close_code = code

@@ -144,6 +144,23 @@ def test_a_binary_frame_is_refused_and_the_socket_stays_open(server: RunningServ
         assert exchange(ws, {"id": 2, "action": "version", "version": 6}) == {"id": 2, "result": 6, "error": None}
 
 
+def test_replies_and_events_come_in_text_frames(server: RunningServer) -> None:
+    # Replies are sent as the JSON bytes they were encoded to, flagged as text: a client reading text
+    # frames (every browser) must get str, big replies and events alike.
+    with ws_open(server.ws_url) as ws:
+        ws.send(json.dumps({"id": 1, "action": "subscribe", "version": 6, "params": {"events": ["note.added"]}}))
+        assert isinstance(ws.recv(timeout=10), str)
+        ws.send(json.dumps({"id": 2, "action": "version", "version": 6}))
+        assert isinstance(ws.recv(timeout=10), str)
+        many = [basic_note(f"text frame {i}") for i in range(150)]
+        ws.send(json.dumps({"id": 3, "action": "addNotes", "version": 6, "params": {"notes": many}}))
+        frames = [ws.recv(timeout=10) for _ in range(151)]  # 150 events, then the reply
+        assert all(isinstance(frame, str) for frame in frames)
+        reply = json.loads(frames[-1])
+        assert reply["id"] == 3 and len(reply["result"]) == 150 and all(reply["result"])
+        assert json.loads(frames[0])["type"] == "event"
+
+
 # handshake policy
 
 
