@@ -202,9 +202,12 @@ class HeadlessRuntime:
         """
         col = self._col
         before = _mark(col) if col is not None else None
+        syncing = request.get("action") == "sync"
+        if syncing and col is not None and self._detector is not None:
+            self._detector.sync_starting(col)
         outcome = dispatcher.run(request, caller)
         try:
-            self._scan_after(col, before, "sync" if request.get("action") == "sync" else "api")
+            self._scan_after(col, before, "sync" if syncing else "api")
         except Exception:  # events must never cost a client its answer
             log.exception("could not publish what a request changed")
         done(outcome)

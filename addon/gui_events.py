@@ -129,6 +129,8 @@ class GuiEvents:
     @_never_raises
     def on_sync_will_start(self) -> None:
         self._publish("sync.started", {})
+        if self._mw.col is not None:
+            self.detector.sync_starting(self._mw.col)
 
     @_never_raises
     def on_sync_did_finish(self) -> None:

@@ -52,6 +52,9 @@ class _Seen:
     recent: dict[int, tuple[int, int]] = field(default_factory=dict)
     """Notes modified from ``note_mod`` on: id -> (mod, hash of content), to tell a second edit in one second
     (a note's mod counts whole seconds) from a note already reported."""
+    sync_from: int | None = None
+    """Set as a sync starts: notes it brings were modified elsewhere, at any time after the newest local mod
+    (not after the last scan, as local edits are)."""
     graves: set[int] = field(default_factory=set)
     decks: dict[int, str] = field(default_factory=dict)
     counts: tuple[int, int, int, int] | None = None
@@ -103,6 +106,15 @@ class ChangeDetector:
         except Exception:  # events must never break the request or Anki's hook that triggered the scan
             log.exception("could not work out what changed")
 
+    def sync_starting(self, col: Collection) -> None:
+        """A sync is about to run: remember where the notes it brings will begin."""
+        try:
+            newest = _db(col).scalar("select coalesce(max(mod), 0) from notes")
+            with self._lock:
+                self._seen.sync_from = newest + 1
+        except Exception:
+            log.exception("could not read the collection before a sync")
+
     def snapshot_counts(self, col: Collection) -> dict[str, Any] | None:
         """The current deck's counts for a snapshot, remembered so the next change is judged against them."""
         with self._lock:
@@ -134,6 +146,8 @@ class ChangeDetector:
             # collection this reads a handful of notes instead of all of them. A sync changes notes with the
             # server's usn, so after a sync (or when the changes are unknown) every note is looked at.
             self._notes(col, local_only=changes is not None and source != "sync" and self._seen.mostly_synced)
+        if source == "sync":
+            self._seen.sync_from = None
         if wants("note", "card", "deck"):
             self._deletions(col)
         if wants("deck"):
@@ -171,13 +185,14 @@ class ChangeDetector:
     def _notes(self, col: Collection, *, local_only: bool) -> None:
         seen = self._seen
         settled = _settled_second()  # taken before reading: whatever changes after the read is modified later
+        since = seen.note_mod if seen.sync_from is None else min(seen.note_mod, seen.sync_from)
         rows = _db(col).all(
             "select n.id, m.name, n.mod, n.tags, n.sfld, n.flds,"
             " (select did from cards where nid = n.id order by ord limit 1)"
             " from notes n left join notetypes m on m.id = n.mid where"
             + (" n.usn = -1 and" if local_only else "")
             + " n.mod >= ? order by n.mod, n.id",
-            seen.note_mod,
+            since,
         )
         newest_before = seen.note_id
         for note_id, model, mod, tags, sort_field, fields, deck_id in rows:

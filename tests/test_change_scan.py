@@ -113,3 +113,28 @@ def test_the_field_index_refresh_reads_only_what_changed(imported: Any) -> None:
     assert sorted(found) == sorted(imported.find_notes('"Front:imported 7"'))
     assert new_id in found
     assert counting.rows_from_notes() == 1
+
+
+def test_a_sync_reports_notes_edited_elsewhere_before_the_last_scan(imported: Any) -> None:
+    # A sync writes notes as they were edited on another device: dated then, not now. Its scan reads from
+    # the newest mod before the sync, as local scans (which read from the last second scanned) cannot.
+    events: list[tuple[str, dict[str, Any]]] = []
+    detector = ChangeDetector(lambda name, data: events.append((name, data)))
+    detector.baseline(imported)
+    detector.scan(imported)  # a scan now: local scans read from here on
+    detector.sync_starting(imported)
+    remote = int(imported.find_notes("")[3])
+    imported.db.execute(
+        "update notes set flds = ?, sfld = ?, mod = ?, usn = 5 where id = ?",
+        "from elsewhere\x1f",
+        "from elsewhere",
+        int(time.time()) - 30,
+        remote,
+    )
+    detector.scan(imported, source="sync")
+    assert [(name, data["noteId"], data["sortField"]) for name, data in events if name.startswith("note.")] == [
+        ("note.updated", remote, "from elsewhere")
+    ]
+    counting = CountingRows(imported)
+    detector.scan(imported)  # after the sync, scans read only what changes from now on again
+    assert counting.rows_from_notes() == 0
