@@ -12,8 +12,9 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .lookup import database
 from .search_query import FieldTerm, bounded_notes
@@ -39,6 +40,8 @@ class _Index:
     built_mod: int = -1
     note_mod: int = 0
     max_note: int = 0
+    tally: tuple[int, int, int] = (0, 0, 0)
+    """(notes, note graves, highest usn) at the last refresh: what tells an import or a sync (``_refresh``)."""
     values: dict[tuple[int, int], dict[str, set[int]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -118,22 +121,38 @@ def _refresh(col: Collection, index: _Index) -> None:
     # a mod from this second on (one earlier, for an edit being made as this is read). Not the newest mod
     # found: a deck imported at once has all its notes in one second, and each refresh would read them all.
     settled = int(time.time()) - 1
-    if index.built_mod < 0 or not index.values:
-        index.note_mod = settled
-        index.max_note = db.scalar("select coalesce(max(id), 0) from notes")
-        index.built_mod = mod
-        index.values.clear()
-        return
-    # New notes come by id (the primary key); edited ones need the modification times (one pass).
-    rows = db.all("select id, mid, flds from notes where id > ? or mod >= ?", index.max_note, index.note_mod)
+    # Counts SQLite answers from its indexes in microseconds, whatever the collection's size.
+    notes, graves, top_usn = (
+        db.scalar("select count() from notes"),
+        db.scalar("select count() from graves where type = 1"),
+        db.scalar("select coalesce(max(usn), 0) from notes"),
+    )
+    if index.built_mod >= 0 and index.values:
+        # New notes come by id (the primary key); edited ones need the modification times (one pass).
+        rows = db.all("select id, mid, flds from notes where id > ? or mod >= ?", index.max_note, index.note_mod)
+        if top_usn > index.tally[2]:  # a sync: its notes are dated elsewhere, but carry its usn (indexed)
+            rows += db.all("select id, mid, flds from notes where usn > ?", index.tally[2])
+        added = len({row[0] for row in rows if row[0] > index.max_note})
+        if notes == index.tally[0] + added - (graves - index.tally[1]):
+            _add(index, rows)
+            index.note_mod = max(index.note_mod, settled)
+            index.built_mod, index.tally = mod, (notes, graves, top_usn)
+            return
+    # Built anew (the first time, or when notes came or went that neither their ids nor their dates show:
+    # an imported deck keeps its notes' own ids and dates). Each field's values are read at its first search.
+    index.values.clear()
+    index.note_mod = settled
+    index.max_note = db.scalar("select coalesce(max(id), 0) from notes")
+    index.built_mod, index.tally = mod, (notes, graves, top_usn)
+
+
+def _add(index: _Index, rows: list[Sequence[Any]]) -> None:
     for note_id, model_id, fields in rows:
         parts = fields.split("\x1f")
         for (slot_model, ord_), values in index.values.items():
             if slot_model == model_id and ord_ < len(parts):
                 values.setdefault(_key(parts[ord_]), set()).add(note_id)
         index.max_note = max(index.max_note, note_id)
-    index.note_mod = max(index.note_mod, settled)
-    index.built_mod = mod
 
 
 def find_notes(col: Collection, query: str) -> list[int]:
