@@ -30,6 +30,9 @@ ws_log.addFilter(RedactingFilter())  # its debug lines show handshake URLs (?key
 
 SHUTDOWN_GRACE = 10.0
 """Seconds in-flight requests get to finish when the server stops."""
+LISTEN_BACKLOG = 1024
+"""Connections the kernel holds until the loop accepts them. asyncio's default of 100 drops the rest of a burst
+(a thousand overlays reconnecting after a restart), and each dropped one retries only a second later."""
 
 
 class PortInUse(OSError):
@@ -154,6 +157,7 @@ class Server:
                 server_header=None,
                 logger=ws_log,
                 compression=None,  # per-client deflate costs CPU on every event and gains nothing on loopback
+                backlog=LISTEN_BACKLOG,
             )
             self._ws_servers.append(server)
 
@@ -248,7 +252,7 @@ def _listening_socket(family: socket.AddressFamily, address: str, port: int) -> 
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind((address, port))
-        sock.listen(128)
+        sock.listen(LISTEN_BACKLOG)
         sock.setblocking(False)
     except BaseException:
         sock.close()
