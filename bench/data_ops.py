@@ -22,9 +22,6 @@ from compare import DataFigure, Operation, compare_all
 
 __all__ = ["compare_data_operations", "direct_add_notes", "direct_can_add", "direct_cards_info", "note_batch"]
 
-TARGET_RATIO = 1.3
-
-
 # the direct floors
 
 

@@ -31,7 +31,7 @@ STALL_TARGET_MS = 100.0
 
 MISSED_WHY: list[tuple[tuple[str, ...], str]] = [
     (
-        ("findNotes", "findCards", "getDeckStats", "getDecks", "canAddNotes"),
+        ("findNotes", "findCards", "getDeckStats", "getDecks"),
         "Searches, `getDeckStats`, `getDecks`: Anki answers these in a few ms on 20k notes, and a request costs "
         "any server part of that again. *Bound* is the best a server in another process could reach: the direct "
         "time plus the round trip of a bare responder (asyncio, no parsing beyond the head, the same reply bytes "

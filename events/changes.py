@@ -144,7 +144,8 @@ class ChangeDetector:
         if wants("note", "note_text", "tag"):
             # Local edits mark notes usn -1 (until the next sync), and that column is indexed: on a synced
             # collection this reads a handful of notes instead of all of them. A sync changes notes with the
-            # server's usn, so after a sync (or when the changes are unknown) every note is looked at.
+            # server's usn, so after a sync (or when the changes are unknown) notes of any usn are looked at;
+            # after a sync, from the newest mod before it (``sync_starting``).
             self._notes(col, local_only=changes is not None and source != "sync" and self._seen.mostly_synced)
         if source == "sync":
             self._seen.sync_from = None
