@@ -23,7 +23,10 @@ action = registry.action
 
 @action("findCards")
 def find_cards(ctx: Context, *, query: str | None = None) -> list[int]:
-    """Card ids matching an Anki search (``[]`` for a null query); exact field searches come from an index."""
+    """Card ids matching an Anki search (``[]`` for a null query), from an index or memory where possible.
+
+    As ``findNotes``: Anki's own ids, also when an index of field values or memory answers.
+    """
     if query is None:
         return []
     return field_index.find_cards(ctx.col, query)

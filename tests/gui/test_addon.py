@@ -227,3 +227,26 @@ def test_reload_collection_refreshes_every_screen(anki: AnkiSession) -> None:
         gui_hooks.operation_did_execute.remove(on_op)
     assert seen and seen[0].note and seen[0].deck and seen[0].study_queues
     anki.settle()
+
+
+def test_a_repeated_search_sees_what_anki_itself_changed(anki: AnkiSession) -> None:
+    """Searches asked again come from memory (``search_cache.py``): a change made in Anki's own screens, and
+    its undo, must still show in the next answer."""
+    from anki.collection import OpChanges
+    from aqt.operations.tag import add_tags_to_notes
+
+    anki.fresh_profile()
+    mw = anki.mw
+    note_id = anki.invoke("addNote", note=_basic("tagged in Anki"))
+    for _ in range(3):
+        assert anki.invoke("findNotes", query="tag:fromgui") == []
+    done: list[OpChanges] = []
+    add_tags_to_notes(parent=mw, note_ids=[note_id], space_separated_tags="fromgui").success(
+        lambda changes: done.append(changes)
+    ).run_in_background()
+    wait_until(lambda: done, message="Anki's tag operation")
+    assert anki.invoke("findNotes", query="tag:fromgui") == [note_id]
+    assert anki.invoke("findNotes", query="tag:fromgui") == [note_id]
+    mw.undo()
+    wait_until(lambda: not mw.col.get_note(note_id).tags, message="the undo")
+    assert anki.invoke("findNotes", query="tag:fromgui") == []
