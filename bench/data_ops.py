@@ -227,13 +227,20 @@ def _can_add_operation(notes: int, scope: str) -> Operation:
     )
 
 
-def _search_operation(action: str, query: str) -> Operation:
+def _search_operations(action: str, query: str) -> list[Operation]:
+    """The search as clients repeat it (the server answers from memory while nothing changed), and a search
+    new to the server in each round (the same query spelled with one more trailing space each time)."""
+
     def direct(col: Any, r: int) -> list[int]:
         return list(col.find_notes(query) if action == "findNotes" else col.find_cards(query))
 
-    return Operation(
-        f"{action} {query}", lambda r: {"action": action, "version": 6, "params": {"query": query}}, direct, _same_set
-    )
+    def request(r: int, spaces: bool) -> dict[str, Any]:
+        return {"action": action, "version": 6, "params": {"query": query + " " * (r + 2) if spaces else query}}
+
+    return [
+        Operation(f"{action} {query}, repeated", lambda r: request(r, False), direct, _same_set),
+        Operation(f"{action} {query}, new each time", lambda r: request(r, True), direct, _same_set),
+    ]
 
 
 def operations(notes: int, note_ids: list[int], card_ids: list[int], deck_names: list[str]) -> list[Operation]:
@@ -266,7 +273,7 @@ def operations(notes: int, note_ids: list[int], card_ids: list[int], deck_names:
         ("findCards", "is:new"),
         ("findCards", '"deck:Seed::Deck 1" front:word1*'),
     ):
-        ops.append(_search_operation(action, query))
+        ops += _search_operations(action, query)
     ops += [
         Operation(
             f"getDeckStats {len(deck_names)} decks",
