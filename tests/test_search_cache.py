@@ -238,3 +238,16 @@ def test_the_server_answers_a_search_after_its_own_write(server: RunningServer) 
     assert find("front:new") == [added["result"]]
     server.on_collection(lambda col: col.db.execute("update notes set flds = 'renamed\x1fback'"))
     assert find("front:new") == []
+
+
+def test_a_multi_sees_its_own_writes(server: RunningServer) -> None:
+    find = {"action": "findNotes", "params": {"query": "front:multi"}}
+    add = {"action": "addNote", "params": {"note": basic_note("multi")}}
+    for _ in range(2):  # kept from here on
+        assert http_post(server.port, {"action": "multi", "version": 6, "params": {"actions": [find]}}).json() == {
+            "result": [[]],
+            "error": None,
+        }
+    reply = http_post(server.port, {"action": "multi", "version": 6, "params": {"actions": [find, add, find]}}).json()
+    before, added, after = reply["result"]
+    assert before == [] and after == [added]
