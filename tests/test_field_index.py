@@ -153,6 +153,13 @@ def test_results_match_ankis_search(col: Collection) -> None:
     _check_all(col)
 
 
+def test_results_match_when_the_index_reads_notes_a_few_at_a_time(
+    col: Collection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(field_index, "BUILD_ROWS", 3)  # its 34 Basic notes take 12 reads
+    _check_all(col)
+
+
 def test_results_stay_right_after_adds_edits_and_deletes(col: Collection) -> None:
     _check_all(col)  # builds the index
     model = col.models.by_name("Basic")
