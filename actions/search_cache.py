@@ -30,13 +30,14 @@ MAX_ENTRIES = 64
 MAX_IDS = 500_000
 """At most this many ids kept in all (about 20 MB); a bigger result is not kept."""
 MAX_SEEN = 1024
+"""Searches remembered as asked once (their query only), the oldest forgotten first."""
 
 _CLOCK_KEYS = frozenset({"added", "edited", "introduced", "rated", "resched", "prop"})
 """Search keys whose results move with the clock (``prop:`` as a whole: due, rated and retrievability do)."""
 _TIMELESS_STATES = frozenset({"new", "review", "learn", "suspended", "buried", "buried-manually", "buried-sibling"})
 """``is:`` states read from the card alone; ``is:due`` compares with the time of day."""
-# Every "key:value" anywhere in the query, quoted or not, even inside another term's value: a key seen where
-# Anki sees text only makes the check stricter.
+# Every "key:value" in the query, quoted or not, split at its first colon as Anki splits a term; one inside a
+# quoted term's text (Anki reads "front:a is:due" as a field search) only makes the check stricter.
 _TERM = re.compile(r'([^\s\u3000"():]+):([^\s\u3000")]*)')
 
 
