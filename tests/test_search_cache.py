@@ -145,6 +145,7 @@ CLOCK_QUERIES = [
     "prop:ivl>1",
     "prop:r<0.9",
     '"front:x" -"prop:rated=-1"',
+    '"front:a is:due"',  # Anki reads this as text in the Front field; kept out all the same
     "is:",
 ]
 
