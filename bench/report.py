@@ -45,7 +45,7 @@ MISSED_WHY: list[tuple[tuple[str, ...], str]] = [
         "either size); where Anki's own work dominates (searches on 200k notes) the ratios come within "
         "1.1-1.2x, except `is:new`, which returns every card: 200k ids are 5 ms of orjson and 2 ms to put the "
         "spaces of `json.dumps` between them. A leaner owner thread and skipping the undo reads for read-only "
-        "actions were tried: 2-4% (0.03 ms), not kept. Ratios of operations this short move by up to a tenth "
+        "actions were tried: 2-4% (0.03 ms), not kept. Ratios of operations this short move by a tenth or more "
         "from one run to the next. `getDeckStats` is never answered from memory: its due counts move with the "
         "clock.",
     ),
