@@ -154,11 +154,12 @@ CLOCK_QUERIES = [
 def test_clock_terms_are_searched_every_time(col: Collection, monkeypatch: pytest.MonkeyPatch, query: str) -> None:
     assert not search_cache.timeless(query)
     searches = Searches(col, monkeypatch)
-    for _ in range(2):
-        # An invalid search (``is:``) fails each time; what matters is that it reached Anki twice.
+    # Three times: a timeless search would reach Anki twice (kept on its second asking), then come from memory.
+    for _ in range(3):
+        # An invalid search (``is:``) fails each time; what matters is that it reached Anki each time.
         with contextlib.suppress(Exception):
             field_index.find_cards(col, query)
-    assert searches.count == 2
+    assert searches.count == 3
 
 
 @pytest.mark.parametrize(
@@ -181,10 +182,27 @@ def test_a_result_is_the_callers_own(col: Collection) -> None:
     assert field_index.find_notes(col, "") == _anki(col, "")[0] != []
 
 
+def _changes(col: Collection) -> int:
+    """SQLite's count of rows written through the collection's connection (what the cache compares)."""
+    return int(col._backend.db_query("select total_changes()", [], True)[0][0])
+
+
+def _count_up_to(col: Collection, target: int) -> None:
+    """Write harmless rows (a temporary table) until the connection has counted ``target`` changes."""
+    assert col.db is not None
+    col.db.execute("create temp table if not exists padding (x)")
+    while _changes(col) < target:
+        col.db.execute("insert into temp.padding values (1)")
+
+
 def test_a_reopened_collection_is_searched_anew(col: Collection, tmp_path: Path) -> None:
-    """A full sync swaps the file under the same Collection (as here, by hand): its new connection counts
-    changes from zero again."""
-    before = field_index.find_notes(col, "")
+    """A full sync swaps the file under the same Collection (as here, by hand), and its new connection counts
+    changes from zero again: here it is brought to the very count the kept result was stamped with, so only
+    telling the connections apart keeps the old result out."""
+    _count_up_to(col, _changes(col) + 500)  # well beyond what opening the replacement counts
+    for _ in range(3):  # the first search may write; the next is remembered as asked; the third is kept
+        before = field_index.find_notes(col, "")
+    stamped = _changes(col)
     col.close_for_full_sync()
     col._backend.close_collection(downgrade_to_schema11=False)
     replacement = tmp_path / "replacement.anki2"
@@ -194,6 +212,9 @@ def test_a_reopened_collection_is_searched_anew(col: Collection, tmp_path: Path)
     other.close()
     shutil.copy(replacement, col.path)
     col.reopen()
+    assert _changes(col) < stamped
+    _count_up_to(col, stamped)
+    assert _changes(col) == stamped
     after = field_index.find_notes(col, "")
     assert after == _anki(col, "")[0] and len(after) == len(before) + 1
 
