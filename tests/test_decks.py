@@ -132,6 +132,23 @@ def test_get_decks_leaves_out_missing_cards(client: ApiClient, server: RunningSe
     assert client.invoke("getDecks", cards=[]) == {}
 
 
+def test_get_decks_keeps_each_decks_cards_in_the_order_given(client: ApiClient, server: RunningServer) -> None:
+    """Many cards shuffled across decks, repeated and mixed with missing ids, against each card's own deck."""
+    import random
+
+    cards = add_cards(server, 600) + add_cards(server, 600, "Lang::JP") + add_cards(server, 600, "Other")
+    asked = cards + cards[::7] + [1, 2, 3]
+    random.Random(8).shuffle(asked)
+    names = server.on_collection(lambda col: {card: col.decks.name(col.get_card(card).did) for card in cards})
+    expected: dict[str, list[int]] = {}
+    for card in asked:
+        if card in names:
+            expected.setdefault(names[card], []).append(card)
+    decks = client.invoke("getDecks", cards=asked)
+    assert decks == expected
+    assert list(decks) == list(expected)
+
+
 def test_get_decks_reads_10k_cards_with_one_query(client: ApiClient, server: RunningServer) -> None:
     cards = add_cards(server, 5_000) + add_cards(server, 5_000, "Other")
     with counting_queries(server) as statements:
