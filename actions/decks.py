@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from .context import Context
+from .due_tree import deck_due_tree
 from .errors import InvalidParams, NotFound
 from .lookup import database
 from .registry import Registry
@@ -83,13 +84,13 @@ def delete_decks(ctx: Context, *, decks: list[str], cardsToo: bool | None = Fals
 
 @action("getDeckStats")
 def get_deck_stats(ctx: Context, *, decks: list[str]) -> dict[str, dict[str, Any]]:
-    """Due counts of decks from the scheduler's deck tree, keyed by deck id; unknown names are left out."""
+    """Due counts by deck id from Anki's deck tree, kept while it cannot change; unknown names are left out."""
     col = ctx.col
     # id_for_name, not upstream's decks.id(), which creates a deck for every unknown name (D7).
     wanted = {deck_id for name in decks if (deck_id := col.decks.id_for_name(name)) is not None}
     if not wanted:
         return {}
-    nodes = _tree_nodes(col.sched.deck_due_tree())
+    nodes = _tree_nodes(deck_due_tree(col))
     stats = {str(node.deck_id): _deck_stats(node) for node in nodes if node.deck_id in wanted}
     # Anki leaves an empty Default deck out of the tree (upstream then omits it); its counts are all zero.
     for deck_id in sorted(wanted - {int(key) for key in stats}):

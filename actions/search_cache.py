@@ -24,7 +24,7 @@ from .lookup import database
 if TYPE_CHECKING:
     from anki.collection import Collection
 
-__all__ = ["MAX_ENTRIES", "MAX_IDS", "MAX_SEEN", "remembered", "timeless"]
+__all__ = ["MAX_ENTRIES", "MAX_IDS", "MAX_SEEN", "collection_state", "remembered", "timeless"]
 
 MAX_ENTRIES = 64
 MAX_IDS = 500_000
@@ -95,7 +95,8 @@ class _Cache:
 _CACHE = _Cache()
 
 
-def _state(col: Collection) -> tuple[int, int]:
+def collection_state(col: Collection) -> tuple[int, int]:
+    """Changes the collection's rows have seen on this connection, and the scheduler's day."""
     # Asked of the backend directly (as the change marks are): this is no query of the action's own.
     rows = col._backend.db_query("select total_changes()", [], True)
     return int(rows[0][0]), col.sched.today
@@ -106,12 +107,12 @@ def remembered(col: Collection, kind: str, query: str, search: Callable[[], Sequ
     if not timeless(query):
         return list(search())
     db = database(col)
-    before = _state(col)
+    before = collection_state(col)
     found = _CACHE.lookup(db, before, (kind, query))
     if found is not None:
         return list(found)
     ids = list(search())
     # A search that wrote (Anki tidies a few things on a first search) is kept next time, not this one.
-    if _state(col) == before:
+    if collection_state(col) == before:
         _CACHE.keep(db, before, (kind, query), ids)
     return ids

@@ -39,6 +39,8 @@ class Operation:
     """Rounds for this operation when fewer than asked make sense (a slow one)."""
     writes: bool = False
     """Changes the collection: never quick, so never run twice in a round."""
+    prepare: Callable[[http.client.HTTPConnection, int], None] | None = None
+    """A request sent to the server before each round, untimed (a change between two polls)."""
 
 
 @dataclass
@@ -74,6 +76,8 @@ class Comparison:
         """Round -1, not counted: warms both sides up and tells whether the operation is quick."""
         body, raw, direct_ms, server_ms = self._round(col, connection, -1)
         self.quick = not self.operation.writes and max(direct_ms, server_ms) < QUICK_MS
+        if self.operation.prepare is not None and max(direct_ms, server_ms) < QUICK_MS:
+            self.rounds = max(self.rounds, QUICK_ROUNDS)  # short, and it writes only what it prepares
         if self.quick:
             self.rounds = max(self.rounds, QUICK_ROUNDS)
             bare.prime(body, raw)
@@ -102,6 +106,8 @@ class Comparison:
         expected = operation.direct(col, r)
         direct_ms = (time.perf_counter() - start) * 1000
         body = json.dumps(operation.request(r)).encode()  # the client's encoding is not the server's cost
+        if operation.prepare is not None:
+            operation.prepare(connection, r)
         start = time.perf_counter()
         connection.request("POST", "/", body=body, headers={"Content-Type": "application/json"})
         raw = connection.getresponse().read()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bare_server import bare_server
-from common import DECKS, copy_of, server_process
+from common import DECKS, checked, copy_of, post, server_process
 from compare import DataFigure, Operation, compare_all
 
 __all__ = ["compare_data_operations", "direct_add_notes", "direct_can_add", "direct_cards_info", "note_batch"]
@@ -243,6 +243,30 @@ def _search_operations(action: str, query: str) -> list[Operation]:
     ]
 
 
+def _deck_stats_operations(deck_names: list[str], note_id: int) -> list[Operation]:
+    """As a dashboard polls: again with nothing changed (the server keeps Anki's deck tree while it cannot
+    change), and with a change between polls (a tag added through the server, untimed, before each round)."""
+    label = f"getDeckStats {len(deck_names)} decks"
+
+    def request(r: int) -> dict[str, Any]:
+        return {"action": "getDeckStats", "version": 6, "params": {"decks": deck_names}}
+
+    def direct(col: Any, r: int) -> dict[str, dict[str, Any]]:
+        return direct_deck_stats(col, deck_names)
+
+    def change(connection: http.client.HTTPConnection, r: int) -> None:
+        checked(
+            post(connection, {"action": "addTags", "version": 6, "params": {"notes": [note_id], "tags": f"poll{r}"}}),
+            "addTags",
+        )
+
+    return [
+        Operation(f"{label}, repeated", request, direct, _same),
+        # Run with the writes, after every read: each change makes the server search anew too.
+        Operation(f"{label}, after a change", request, direct, _same, writes=True, prepare=change),
+    ]
+
+
 def operations(notes: int, note_ids: list[int], card_ids: list[int], deck_names: list[str]) -> list[Operation]:
     batch = 10_000
     some_notes, some_cards = note_ids[:batch], card_ids[:batch]
@@ -274,13 +298,8 @@ def operations(notes: int, note_ids: list[int], card_ids: list[int], deck_names:
         ("findCards", '"deck:Seed::Deck 1" front:word1*'),
     ):
         ops += _search_operations(action, query)
+    ops += _deck_stats_operations(deck_names, note_ids[0])
     ops += [
-        Operation(
-            f"getDeckStats {len(deck_names)} decks",
-            lambda r: {"action": "getDeckStats", "version": 6, "params": {"decks": deck_names}},
-            lambda col, r: direct_deck_stats(col, deck_names),
-            _same,
-        ),
         Operation(
             "getDecks 10k cards",
             lambda r: {"action": "getDecks", "version": 6, "params": {"cards": some_cards}},

@@ -46,8 +46,7 @@ MISSED_WHY: list[tuple[tuple[str, ...], str]] = [
         "1.1-1.2x, except `is:new`, which returns every card: 200k ids are 5 ms of orjson and 2 ms to put the "
         "spaces of `json.dumps` between them. A leaner owner thread and skipping the undo reads for read-only "
         "actions were tried: 2-4% (0.03 ms), not kept. Ratios of operations this short move by a tenth or more "
-        "from one run to the next. `getDeckStats` is never answered from memory: its due counts move with the "
-        "clock.",
+        "from one run to the next.",
     ),
     (
         ("addNotes",),
@@ -169,7 +168,9 @@ def markdown(results: Results) -> str:
             "twice: *repeated*, the same query in every round, as clients send it (the server answers a search "
             "asked again from memory while no row of the collection changed, unless a term of it depends on the "
             "clock), and *new each time*, the same search spelled differently in each round, so that it always "
-            "reaches Anki.",
+            "reaches Anki. `getDeckStats` likewise: *repeated* (the server keeps Anki's deck tree while it cannot "
+            "change), and *after a change*, with a tag added through the server before each round (untimed), as "
+            "when a card is answered between two polls.",
             "",
             f"| operation | {head} | target |",
             "| --- | " + " | ".join("---" for _ in sizes) + " | --- |",

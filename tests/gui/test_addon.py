@@ -229,6 +229,31 @@ def test_reload_collection_refreshes_every_screen(anki: AnkiSession) -> None:
     anki.settle()
 
 
+def test_repeated_deck_stats_see_what_anki_itself_changed(anki: AnkiSession) -> None:
+    """getDeckStats keeps Anki's deck tree while nothing changed (``due_tree.py``): cards suspended in Anki's
+    own screens, and the undo, must still show in the next answer."""
+    from anki.collection import OpChangesWithCount
+    from aqt.operations.scheduling import suspend_cards
+
+    anki.fresh_profile()
+    mw = anki.mw
+    note_id = anki.invoke("addNote", note=_basic("suspended in Anki"))
+    (card_id,) = anki.invoke("findCards", query=f"nid:{note_id}")
+
+    def new_count() -> int:
+        count: int = anki.invoke("getDeckStats", decks=["Default"])["1"]["new_count"]
+        return count
+
+    assert [new_count() for _ in range(3)] == [1, 1, 1]
+    done: list[OpChangesWithCount] = []
+    suspend_cards(parent=mw, card_ids=[card_id]).success(lambda changes: done.append(changes)).run_in_background()
+    wait_until(lambda: done, message="Anki's suspend operation")
+    assert [new_count() for _ in range(2)] == [0, 0]
+    mw.undo()
+    wait_until(lambda: mw.col.get_card(card_id).queue == 0, message="the undo")
+    assert new_count() == 1
+
+
 def test_a_repeated_search_sees_what_anki_itself_changed(anki: AnkiSession) -> None:
     """Searches asked again come from memory (``search_cache.py``): a change made in Anki's own screens, and
     its undo, must still show in the next answer."""
