@@ -1,11 +1,12 @@
-"""Which notes an Anki search can possibly match, read from its exact field terms (``"Front:word"``).
+"""Which notes an Anki search can possibly match, read from its exact field and tag terms (``"Front:word"``).
 
 A query is parsed as Anki's own parser reads it (terms split by spaces or U+3000 only; quotes, ``key:"quoted"``
 values, ``-`` negation, ``( )`` groups, ``and``/``or`` in any case, implicit AND) into a tree. An exact field
-term names its candidates (through a lookup the caller gives); the tree combines them so that the result is
-always a superset of Anki's matches, or None when the query is not bounded that way:
+term, or a tag term without wildcards (``tag:t1``), names its candidates (through a lookup the caller gives);
+the tree combines them so that the result is always a superset of Anki's matches, or None when the query is
+not bounded that way:
 
-- a negated node, or a term that is not an exact field term, bounds nothing;
+- a negated node, or any other term, bounds nothing;
 - an AND of nodes is bounded by any bounded member (the intersection of those);
 - a group holding any OR is bounded only when every member is (the union of all: whatever the precedence,
   an expression of ANDs and ORs can match nothing outside the union of its terms).
@@ -20,7 +21,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Candidates", "FieldTerm", "bounded_notes"]
+__all__ = ["Candidates", "FieldTerm", "TagTerm", "Term", "bounded_notes"]
 
 KEYWORDS = frozenset(
     [
@@ -65,8 +66,19 @@ class FieldTerm:
 
 
 @dataclass(frozen=True, slots=True)
+class TagTerm:
+    """``tag:value`` without wildcards: Anki matches notes with a tag that is the value, or begins with it and
+    ``::`` (its child tags), in any case."""
+
+    value: str
+
+
+Term = FieldTerm | TagTerm
+
+
+@dataclass(frozen=True, slots=True)
 class _Term:
-    field_term: FieldTerm | None
+    term: Term | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +99,14 @@ class _Unsure(Exception):
     """The query is not one this parser reads with certainty."""
 
 
-Candidates = Callable[[FieldTerm], "set[int] | None"]
-"""The notes whose field may hold the term's value (a superset), or None when that cannot be told."""
+Candidates = Callable[[Term], "set[int] | None"]
+"""The notes the term may match (a superset), or None when that cannot be told."""
 
 
 def bounded_notes(query: str, candidates: Candidates) -> set[int] | None:
-    """A superset of the notes ``query`` matches, from ``candidates`` of its field terms; None if unbounded."""
+    """A superset of the notes ``query`` matches, from ``candidates`` of its terms; None if unbounded."""
     tree = _parse(query)
-    # Checked first: an OR with a wider term ("Front:a or tag:x") must not cost a lookup (the first one builds
+    # Checked first: an OR with a wider term ("Front:a or deck:x") must not cost a lookup (the first one builds
     # the index) only to find the query unbounded.
     if tree is None or not _may_bound(tree):
         return None
@@ -102,9 +114,9 @@ def bounded_notes(query: str, candidates: Candidates) -> set[int] | None:
 
 
 def _may_bound(node: _Node) -> bool:
-    """Whether the query's shape lets its field terms bound it (the lookups may still decline)."""
+    """Whether the query's shape lets its terms bound it (the lookups may still decline)."""
     if isinstance(node, _Term):
-        return node.field_term is not None
+        return node.term is not None
     if isinstance(node, _Not):
         return False
     members = [_may_bound(member) for member in node.nodes]
@@ -113,7 +125,7 @@ def _may_bound(node: _Node) -> bool:
 
 def _bound(node: _Node, candidates: Candidates) -> set[int] | None:
     if isinstance(node, _Term):
-        return None if node.field_term is None else candidates(node.field_term)
+        return None if node.term is None else candidates(node.term)
     if isinstance(node, _Not):
         return None
     if node.any_or:
@@ -206,7 +218,7 @@ class _Parser:
             self.at += 1
             return group
         if self.text[self.at] == '"':
-            return _Term(_field_term(self._quoted()))
+            return _Term(_term(self._quoted()))
         start = self.at
         end = self._unquoted_end(start)
         if end == start:
@@ -214,8 +226,8 @@ class _Parser:
         self.at = end
         run = self.text[start:end]
         if run.endswith(":") and run.count(":") == 1 and self.text.startswith('"', end):
-            return _Term(_field_term(run + self._quoted()))  # key:"quoted value"
-        return _Term(_field_term(run))
+            return _Term(_term(run + self._quoted()))  # key:"quoted value"
+        return _Term(_term(run))
 
     def _quoted(self) -> str:
         end = self.text.find('"', self.at + 1)
@@ -232,11 +244,24 @@ class _Parser:
         return end
 
 
-def _field_term(text: str) -> FieldTerm | None:
-    """The exact field search a term's text is, or None (a keyword, plain text, wildcards, regex...)."""
+def _term(text: str) -> Term | None:
+    """The exact field or tag search a term's text is, or None (another keyword, plain text, wildcards...)."""
     name, colon, value = text.partition(":")
-    if not colon or not name or not value or name.lower() in KEYWORDS:
+    if not colon or not name or not value:
+        return None
+    if name.lower() == "tag":
+        return _tag_term(value)
+    if name.lower() in KEYWORDS:
         return None
     if _WILDCARDS & set(name) or _WILDCARDS & set(value) or ":" in value or '"' in value:
         return None
     return FieldTerm(name, unicodedata.normalize("NFC", value))
+
+
+def _tag_term(value: str) -> TagTerm | None:
+    # "re:" and "nc:" start other kinds of tag search, "none" finds untagged notes; "*" and "_" are wildcards.
+    if value.lower().startswith(("re:", "nc:")) or value.lower() == "none" or _WILDCARDS & set(value):
+        return None
+    if '"' in value:
+        return None
+    return TagTerm(unicodedata.normalize("NFC", value))

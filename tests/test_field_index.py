@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from anki.collection import Collection
 from hypothesis import given, settings, strategies as st
 
 from ankiconnect_live.actions import field_index
-from ankiconnect_live.actions.search_query import FieldTerm, bounded_notes
+from ankiconnect_live.actions.search_query import Term, bounded_notes
 
 VALUES = [
     "word",
@@ -67,7 +68,7 @@ QUERIES = [
     # These fall back to Anki's own full search (wildcards, OR with a wider term, negation, regex, keywords):
     "front:wo*",
     "front:w_rd",
-    "front:word or tag:skip",
+    "front:word or deck:Other",
     "-front:word",
     '"front:re:^w"',
     "front:",
@@ -145,7 +146,7 @@ def _check_all(col: Collection) -> None:
         "(front:word or front:fi) -tag:x",
     ):
         assert field_index._restricted(col, query) is not None, query
-    for query in ("w:word", "front:word or tag:skip", "nosuchfield:word", "front:wo*"):
+    for query in ("w:word", "front:word or deck:Other", "nosuchfield:word", "front:wo*"):
         assert field_index._restricted(col, query) is None, query
 
 
@@ -207,6 +208,17 @@ def test_results_stay_right_after_a_sync_brings_older_edits(col: Collection) -> 
     _check_all(col)
 
 
+def test_results_stay_right_after_an_add_on_writes_with_raw_sql(col: Collection) -> None:
+    """An add-on's raw SQL dates the note but leaves col.mod alone: SQLite's change count tells the index."""
+    _check_all(col)  # builds the index
+    edited = int(col.find_notes("front:fi")[0])
+    mod = col.mod
+    sql = "update notes set flds = ?, mod = ?, usn = -1 where id = ?"
+    col.db.execute(sql, "word\x1f", int(time.time()), edited)  # type: ignore[union-attr]
+    assert col.mod == mod and edited in col.find_notes("front:word")
+    _check_all(col)
+
+
 def test_only_queries_bounded_by_exact_field_terms_take_the_shortcut() -> None:
     def bound(query: str) -> set[int] | None:
         return bounded_notes(query, lambda term: {1} if term.value == "a" else {2})
@@ -216,11 +228,11 @@ def test_only_queries_bounded_by_exact_field_terms_take_the_shortcut() -> None:
     assert bound("front:a or front:b") == {1, 2} and bound("front:a front:b") == set()
     looked_up: list[str] = []
 
-    def recording(term: FieldTerm) -> set[int]:
+    def recording(term: Term) -> set[int]:
         looked_up.append(term.value)
         return {1}
 
-    assert bounded_notes("front:a or tag:x", recording) is None
+    assert bounded_notes("front:a or deck:x", recording) is None
     assert looked_up == []  # an unbounded shape costs no lookup
     for query in (
         "front:wo*",
