@@ -31,7 +31,7 @@ from anki_harness import PACKAGE, AnkiSession, prepare_base, wait_until  # noqa:
 from common import seeded_collection  # noqa: E402
 from data_ops import direct_add_notes, note_batch  # noqa: E402
 
-__all__ = ["FIRST_FIELD_SEARCH", "TICK_MS", "main"]
+__all__ = ["FIRST_FIELD_SEARCH", "FIRST_TAG_SEARCH", "TICK_MS", "main"]
 
 TICK_MS = 2
 BATCH = 10_000
@@ -106,14 +106,17 @@ def boot(base: Path) -> AnkiSession:
 
 FIRST_FIELD_SEARCH = "first exact-field search"
 """A Yomitan-like ``findNotes``; the first reads every note's field into the index (``field_index.py``)."""
+FIRST_TAG_SEARCH = "first tag search"
+"""``findNotes tag:t1``; the first reads every note's tags into the index (``tag_index.py``)."""
 
 
 def client_requests(port: int, card_ids: list[int]) -> list[tuple[str, float, float]]:
-    """The first exact-field search, addNotes of 10k, then cardsInfo of 10k cards, each on the same keep-alive
-    connection: (label, start, end)."""
+    """The first exact-field and tag searches, addNotes of 10k, then cardsInfo of 10k cards, each on the same
+    keep-alive connection: (label, start, end)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     requests = [
         (FIRST_FIELD_SEARCH, {"action": "findNotes", "version": 6, "params": {"query": '"Front:word1"'}}),
+        (FIRST_TAG_SEARCH, {"action": "findNotes", "version": 6, "params": {"query": "tag:t1"}}),
         ("addNotes 10k", {"action": "addNotes", "version": 6, "params": {"notes": note_batch(BATCH, "gui")}}),
         ("cardsInfo 10k", {"action": "cardsInfo", "version": 6, "params": {"cards": card_ids}}),
     ]
