@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .lookup import database
+from .note_sets import Notes, file_note, gather
 from .search_cache import collection_state, remembered
 from .search_query import FieldTerm, Term, bounded_notes
 from .tag_index import add_tags, build_tags, tag_key
@@ -50,8 +51,8 @@ class _Index:
     max_note: int = 0
     tally: tuple[int, int, int] = (0, 0, 0)
     """(notes, note graves, highest usn) at the last refresh: what tells an import or a sync (``_refresh``)."""
-    values: dict[tuple[int, int], dict[str, set[int]]] = field(default_factory=dict)
-    tags: dict[str, set[int]] | None = None
+    values: dict[tuple[int, int], dict[str, Notes]] = field(default_factory=dict)
+    tags: dict[str, Notes] | None = None
     """Each tag, and each of its parents (``a`` and ``a::b`` of ``a::b::c``), folded: its notes."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -88,7 +89,9 @@ class _Lookup:
         if not isinstance(term, FieldTerm):
             if self._index.tags is None:
                 self._index.tags = build_tags(self._col, BUILD_ROWS)
-            return set(self._index.tags.get(tag_key(term.value), ()))
+            tagged: set[int] = set()
+            gather(tagged, self._index.tags.get(tag_key(term.value)))
+            return tagged
         name = term.field.casefold()
         if name not in self._slots:
             self._slots[name] = _slots(self._col, name)
@@ -100,7 +103,7 @@ class _Lookup:
             values = self._index.values.get(slot)
             if values is None:
                 values = self._index.values[slot] = _build(self._col, slot)
-            found |= values.get(key, set())
+            gather(found, values.get(key))
         return found
 
 
@@ -115,9 +118,9 @@ def _slots(col: Collection, name: str) -> list[tuple[int, int]]:
     return [(int(model_id), int(ord_)) for model_id, ord_, field in rows if field.casefold() == wanted]
 
 
-def _build(col: Collection, slot: tuple[int, int]) -> dict[str, set[int]]:
+def _build(col: Collection, slot: tuple[int, int]) -> dict[str, Notes]:
     model_id, ord_ = slot
-    values: dict[str, set[int]] = {}
+    values: dict[str, Notes] = {}
     db, after = database(col), -(2**63)
     while True:
         # In pieces: Anki hands rows over as one JSON text, decoded with the GIL held. All 200k notes at once
@@ -129,7 +132,7 @@ def _build(col: Collection, slot: tuple[int, int]) -> dict[str, set[int]]:
         for note_id, fields in rows:
             parts = fields.split("\x1f")
             if ord_ < len(parts):
-                values.setdefault(_key(parts[ord_]), set()).add(note_id)
+                file_note(values, _key(parts[ord_]), note_id)
         if len(rows) < BUILD_ROWS:
             return values
         after = rows[-1][0]
@@ -178,7 +181,7 @@ def _add(index: _Index, rows: list[Sequence[Any]]) -> None:
         parts = fields.split("\x1f")
         for (slot_model, ord_), values in index.values.items():
             if slot_model == model_id and ord_ < len(parts):
-                values.setdefault(_key(parts[ord_]), set()).add(note_id)
+                file_note(values, _key(parts[ord_]), note_id)
         index.max_note = max(index.max_note, note_id)
     if index.tags is not None:
         add_tags(index.tags, ((row[0], row[3]) for row in rows))

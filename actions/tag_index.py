@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .lookup import database
+from .note_sets import Notes, file_note
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -39,7 +40,7 @@ def _keys(tags: str) -> set[str]:
     return keys
 
 
-def add_tags(index: dict[str, set[int]], rows: Iterable[Sequence[Any]]) -> None:
+def add_tags(index: dict[str, Notes], rows: Iterable[Sequence[Any]]) -> None:
     """File each (note id, tags text); a tag a note no longer has stays filed (Anki's search drops it)."""
     keys_of: dict[str, set[str]] = {}  # notes share their tags: each text's keys are worked out once
     for note_id, tags in rows:
@@ -47,16 +48,12 @@ def add_tags(index: dict[str, set[int]], rows: Iterable[Sequence[Any]]) -> None:
         if keys is None:
             keys = keys_of[tags] = _keys(tags)
         for key in keys:
-            found = index.get(key)
-            if found is None:
-                index[key] = {note_id}
-            else:
-                found.add(note_id)
+            file_note(index, key, note_id)
 
 
-def build_tags(col: Collection, rows_per_read: int) -> dict[str, set[int]]:
+def build_tags(col: Collection, rows_per_read: int) -> dict[str, Notes]:
     """Every note's tags, read in pieces (each query's rows are decoded with the GIL held: see field_index)."""
-    index: dict[str, set[int]] = {}
+    index: dict[str, Notes] = {}
     db, after = database(col), -(2**63)
     while True:
         rows = db.all("select id, tags from notes where id > ? order by id limit ?", after, rows_per_read)
