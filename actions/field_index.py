@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from .lookup import database
 from .note_sets import Notes, file_note, gather
-from .search_cache import collection_state, remembered
-from .search_query import FieldTerm, Term, bounded_notes
+from .search_cache import remembered, rows_written
+from .search_query import TagTerm, Term, bounded_notes
 from .tag_index import add_tags, build_tags, tag_key
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ def _key(text: str) -> str:
 
 @dataclass
 class _Index:
-    built: tuple[Any, int, int] | None = None
-    """(connection, col.mod, SQLite's change count) at the last refresh: ``_refresh`` again when any differs."""
+    built: tuple[Any, int] | None = None
+    """(connection, SQLite's count of rows written) at the last refresh: ``_refresh`` again when either differs."""
     note_mod: int = 0
     max_note: int = 0
     tally: tuple[int, int, int] = (0, 0, 0)
@@ -86,7 +86,7 @@ class _Lookup:
         if not self._fresh:
             _refresh(self._col, self._index)
             self._fresh = True
-        if not isinstance(term, FieldTerm):
+        if isinstance(term, TagTerm):
             if self._index.tags is None:
                 self._index.tags = build_tags(self._col, BUILD_ROWS)
             tagged: set[int] = set()
@@ -141,9 +141,9 @@ def _build(col: Collection, slot: tuple[int, int]) -> dict[str, Notes]:
 def _refresh(col: Collection, index: _Index) -> None:
     """Bring the index up to date: new notes and notes edited since (deleted ones just stop matching)."""
     db = database(col)
-    # Anki's operations change col.mod; an add-on's raw SQL does not, but SQLite counts its rows.
-    state = (db, int(col.mod), collection_state(col)[0])
-    if index.built is not None and index.built[0] is db and index.built[1:] == state[1:]:
+    # Anki's operations write rows (col.mod too), and so does an add-on's raw SQL, which leaves col.mod alone.
+    state = (db, rows_written(col))
+    if index.built is not None and index.built[0] is db and index.built[1] == state[1]:
         return
     # Anki dates an edit by the clock when it makes it (whole seconds): a note edited after this is read has
     # a mod from this second on (one earlier, for an edit being made as this is read). Not the newest mod

@@ -24,7 +24,7 @@ from .lookup import database
 if TYPE_CHECKING:
     from anki.collection import Collection
 
-__all__ = ["MAX_ENTRIES", "MAX_IDS", "MAX_SEEN", "collection_state", "remembered", "timeless"]
+__all__ = ["MAX_ENTRIES", "MAX_IDS", "MAX_SEEN", "collection_state", "remembered", "rows_written", "timeless"]
 
 MAX_ENTRIES = 64
 MAX_IDS = 500_000
@@ -95,11 +95,16 @@ class _Cache:
 _CACHE = _Cache()
 
 
-def collection_state(col: Collection) -> tuple[int, int]:
-    """Changes the collection's rows have seen on this connection, and the scheduler's day."""
+def rows_written(col: Collection) -> int:
+    """Rows inserted, updated or deleted through the collection's connection so far (col.mod included)."""
     # Asked of the backend directly (as the change marks are): this is no query of the action's own.
     rows = col._backend.db_query("select total_changes()", [], True)
-    return int(rows[0][0]), col.sched.today
+    return int(rows[0][0])
+
+
+def collection_state(col: Collection) -> tuple[int, int]:
+    """Rows written on this connection, and the scheduler's day."""
+    return rows_written(col), col.sched.today
 
 
 def remembered(col: Collection, kind: str, query: str, search: Callable[[], Sequence[int]]) -> list[int]:

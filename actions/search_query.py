@@ -260,8 +260,6 @@ def _term(text: str) -> Term | None:
 
 def _tag_term(value: str) -> TagTerm | None:
     # "re:" and "nc:" start other kinds of tag search, "none" finds untagged notes; "*" and "_" are wildcards.
-    if value.lower().startswith(("re:", "nc:")) or value.lower() == "none" or _WILDCARDS & set(value):
-        return None
-    if '"' in value:
+    if value.lower().startswith(("re:", "nc:")) or value.lower() == "none" or (_WILDCARDS | {'"'}) & set(value):
         return None
     return TagTerm(unicodedata.normalize("NFC", value))
