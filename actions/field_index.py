@@ -5,6 +5,7 @@ milliseconds per search: Yomitan sends ten field searches per word looked up. He
 and one of tags (kept per collection, refreshed from what changed since) name the few notes that can match
 (for a query that such terms bound, ``search_query.py``: also ``"deck:X" ("Front:a" or "Front:b")``), and
 Anki then runs the client's whole query on just those notes (``nid:...``), so the result is exactly Anki's.
+A query that no such term bounds may still be confined to a few decks (``deck_bound.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import deck_bound
 from .lookup import database
 from .note_sets import Notes, file_note, gather
 from .search_cache import remembered, rows_written
@@ -192,8 +194,11 @@ def find_notes(col: Collection, query: str) -> list[int]:
 
     def search() -> Sequence[int]:
         restricted = _restricted(col, query)
-        # The ids are ints already (int() on each would cost 20 ms on a 200k-card search).
-        return col.find_notes(restricted if restricted is not None else query)
+        if restricted is not None:
+            # The ids are ints already (int() on each would cost 20 ms on a 200k-card search).
+            return col.find_notes(restricted)
+        by_deck = deck_bound.restricted(col, query)
+        return sorted(col.find_notes(by_deck)) if by_deck is not None else col.find_notes(query)
 
     return remembered(col, "notes", query, search)
 
@@ -203,6 +208,9 @@ def find_cards(col: Collection, query: str) -> list[int]:
 
     def search() -> Sequence[int]:
         restricted = _restricted(col, query)
-        return col.find_cards(restricted if restricted is not None else query)
+        if restricted is not None:
+            return col.find_cards(restricted)
+        by_deck = deck_bound.restricted(col, query)
+        return sorted(col.find_cards(by_deck)) if by_deck is not None else col.find_cards(query)
 
     return remembered(col, "cards", query, search)

@@ -13,15 +13,18 @@ not bounded that way:
 
 Anything this parser is unsure of (a backslash, an unbalanced group, a dangling operator) gives None, and
 the caller falls back to Anki's full search.
+
+Deck terms (``deck:X``) bound no notes here; ``required_decks`` names those every match must satisfy, for
+``deck_bound.py``.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["Candidates", "FieldTerm", "TagTerm", "Term", "bounded_notes"]
+__all__ = ["Candidates", "DeckTerm", "FieldTerm", "TagTerm", "Term", "bounded_notes", "required_decks"]
 
 KEYWORDS = frozenset(
     [
@@ -77,8 +80,16 @@ Term = FieldTerm | TagTerm
 
 
 @dataclass(frozen=True, slots=True)
+class DeckTerm:
+    """``deck:value``: Anki matches cards whose deck, or home deck when in a filtered deck, has that name or is a
+    child of it, in any case; ``*`` and ``_`` are wildcards. ``value`` as written (NFC)."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Term:
-    term: Term | None
+    term: Term | DeckTerm | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +124,26 @@ def bounded_notes(query: str, candidates: Candidates) -> set[int] | None:
     return _bound(tree, candidates)
 
 
+def required_decks(query: str) -> list[DeckTerm]:
+    """The deck terms every match of ``query`` satisfies: not negated, and joined to the rest by AND only."""
+    tree = _parse(query)
+    return [] if tree is None else list(_required(tree))
+
+
+def _required(group: _Group) -> Iterator[DeckTerm]:
+    if group.any_or:
+        return
+    for node in group.nodes:
+        if isinstance(node, _Term) and isinstance(node.term, DeckTerm):
+            yield node.term
+        elif isinstance(node, _Group):
+            yield from _required(node)
+
+
 def _may_bound(node: _Node) -> bool:
     """Whether the query's shape lets its terms bound it (the lookups may still decline)."""
     if isinstance(node, _Term):
-        return node.term is not None
+        return isinstance(node.term, FieldTerm | TagTerm)
     if isinstance(node, _Not):
         return False
     members = [_may_bound(member) for member in node.nodes]
@@ -125,7 +152,7 @@ def _may_bound(node: _Node) -> bool:
 
 def _bound(node: _Node, candidates: Candidates) -> set[int] | None:
     if isinstance(node, _Term):
-        return None if node.term is None else candidates(node.term)
+        return candidates(node.term) if isinstance(node.term, FieldTerm | TagTerm) else None
     if isinstance(node, _Not):
         return None
     if node.any_or:
@@ -244,13 +271,15 @@ class _Parser:
         return end
 
 
-def _term(text: str) -> Term | None:
-    """The exact field or tag search a term's text is, or None (another keyword, plain text, wildcards...)."""
+def _term(text: str) -> Term | DeckTerm | None:
+    """The exact field, tag or deck search a term's text is, or None (another keyword, plain text, wildcards...)."""
     name, colon, value = text.partition(":")
     if not colon or not name or not value:
         return None
     if name.lower() == "tag":
         return _tag_term(value)
+    if name.lower() == "deck":
+        return _deck_term(value)
     if name.lower() in KEYWORDS:
         return None
     if _WILDCARDS & set(name) or _WILDCARDS & set(value) or ":" in value or '"' in value:
@@ -263,3 +292,10 @@ def _tag_term(value: str) -> TagTerm | None:
     if value.lower().startswith(("re:", "nc:")) or value.lower() == "none" or (_WILDCARDS | {'"'}) & set(value):
         return None
     return TagTerm(unicodedata.normalize("NFC", value))
+
+
+def _deck_term(value: str) -> DeckTerm | None:
+    # "current" and "filtered" are no deck names to Anki; a quote inside a value is Anki's to read.
+    if value.lower() in ("current", "filtered") or '"' in value:
+        return None
+    return DeckTerm(unicodedata.normalize("NFC", value))

@@ -294,6 +294,7 @@ def operations(notes: int, note_ids: list[int], card_ids: list[int], deck_names:
     for action, query in (
         ("findNotes", "deck:Seed*"),
         ("findNotes", "tag:t1"),
+        ("findNotes", '"deck:Seed::Deck 1"'),
         ("findCards", "is:new"),
         ("findCards", '"deck:Seed::Deck 1" front:word1*'),
     ):

@@ -171,9 +171,10 @@ def markdown(results: Results) -> str:
             "twice: *repeated*, the same query in every round, as clients send it (the server answers a search "
             "asked again from memory while no row of the collection changed, unless a term of it depends on the "
             "clock), and *new each time*, the same search spelled differently in each round, so that it always "
-            "reaches Anki. `getDeckStats` likewise: *repeated* (the server keeps Anki's deck tree while it cannot "
-            "change), and *after a change*, with a tag added through the server before each round (untimed), as "
-            "when a card is answered between two polls.",
+            "reaches Anki (a search within one deck, which Anki answers by looking at every card, reaches it "
+            "confined to that deck's cards). `getDeckStats` likewise: *repeated* (the server keeps Anki's deck "
+            "tree while it cannot change), and *after a change*, with a tag added through the server before each "
+            "round (untimed), as when a card is answered between two polls.",
             "",
             f"| operation | {head} | target |",
             "| --- | " + " | ".join("---" for _ in sizes) + " | --- |",

@@ -1,0 +1,69 @@
+"""Searches within a few decks, run by Anki on just those decks' cards.
+
+Anki answers ``deck:X`` by looking at the deck of every card (that term cannot use the index of cards by
+deck), so a deck of 10,000 cards in a collection of 200,000 costs as much as all of them: 13 ms for its cards,
+63 ms for its notes. Restricted with ``did:`` (the ids of the decks the term names; Anki finds those cards
+through the index, and also the cards of a filtered deck whose home deck is one of them) the same search
+takes 2 and 15 ms. The client's whole query still runs, so the ids are Anki's own.
+
+Their order is SQLite's: Anki's search has none (it follows the query plan, which depends on the statistics
+SQLite keeps of the collection). On a collection with statistics, as Anki's Check Database leaves it, Anki
+reads the whole table and gives ids in the order of the cards' ids; the restricted search goes deck by deck.
+The caller sorts them: by card id, and notes by note id.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import TYPE_CHECKING
+
+from .lookup import database
+from .search_query import required_decks
+
+if TYPE_CHECKING:
+    from anki.collection import Collection
+
+__all__ = ["MAX_SHARE", "restricted"]
+
+MAX_SHARE = 4
+"""Restricted only while the decks hold at most a quarter of all cards: reading most of the table through
+the index is slower than Anki's own pass over it (all of 200k cards: 43 ms against 25)."""
+
+
+def restricted(col: Collection, query: str) -> str | None:
+    """The query restricted to the decks it requires; None when it requires no deck this can read, or when
+    those decks hold too much of the collection to gain anything."""
+    patterns = [pattern for term in required_decks(query) if (pattern := _pattern(term.value)) is not None]
+    if not patterns:
+        return None
+    names = [(deck.id, _fold(deck.name)) for deck in col.decks.all_names_and_ids()]
+    decks = {deck_id for deck_id, name in names if all(pattern.fullmatch(name) for pattern in patterns)}
+    if not decks:
+        return None  # Anki says what it makes of a deck that does not exist (no cards)
+    listed = ",".join(str(deck_id) for deck_id in sorted(decks))
+    db = database(col)
+    most = int(db.scalar("select count() from cards")) // MAX_SHARE  # SQLite counts a table in microseconds
+    held = int(db.scalar(f"select count() from (select 1 from cards where did in ({listed}) limit ?)", most + 1))
+    if held > most:
+        return None
+    return f"({query}) did:{listed}"
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _pattern(value: str) -> re.Pattern[str] | None:
+    """What matches every deck name Anki matches with ``deck:value`` (and perhaps more), children included.
+
+    Anki compares names in any case: folding both sides makes at least as many names equal. ``*`` is any
+    text; ``_`` is one character to Anki, any text here, as folding may turn one character into several
+    (ß into ss). None for a value Anki reads in its own way (it drops a stray colon and the spaces around
+    a level: "deck:A:" finds deck A), so that the search goes to Anki whole.
+    """
+    levels = value.split("::")
+    if any(not level or ":" in level or level != level.strip() for level in levels):
+        return None
+    body = "".join(".*" if char in "*_" else re.escape(char) for char in _fold(value))
+    return re.compile(f"{body}(?:::.*)?", re.DOTALL)
