@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from anki.collection import Collection
+from hypothesis import given, settings
+from search_strategies import searches
 
 from ankiconnect_live.actions import deck_bound, field_index
 
@@ -65,7 +68,23 @@ FALLBACKS = QUERIES[QUERIES.index("deck:A or deck:K") :] + ["deck:A:x", "deck:no
 
 @pytest.fixture
 def col(collection_path: Path) -> Iterator[Collection]:
-    collection = Collection(str(collection_path))
+    collection = _build(collection_path)
+    yield collection
+    collection.close()
+
+
+@pytest.fixture(scope="module")
+def shared_col(empty_collection: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collection]:
+    """The same decks and notes, for tests that only search (Hypothesis runs many examples on one collection)."""
+    path = tmp_path_factory.mktemp("decks") / "collection.anki2"
+    shutil.copy(empty_collection, path)
+    collection = _build(path)
+    yield collection
+    collection.close()
+
+
+def _build(path: Path) -> Collection:
+    collection = Collection(str(path))
     basic = collection.models.by_name("Basic")
     reversed_model = collection.models.by_name("Basic (and reversed card)")
     assert basic is not None and reversed_model is not None
@@ -90,8 +109,7 @@ def col(collection_path: Path) -> Iterator[Collection]:
     cram.name = "Cram"
     cram.config.search_terms[0].search = "deck:A::B::C"
     collection.sched.add_or_update_filtered_deck(cram)
-    yield collection
-    collection.close()
+    return collection
 
 
 def test_deck_searches_match_ankis(col: Collection) -> None:
@@ -144,3 +162,37 @@ def test_changes_show_at_once(col: Collection) -> None:
     col.set_deck(moved, int(col.decks.id_for_name("K")))  # type: ignore[arg-type]
     after = field_index.find_cards(col, "deck:K")
     assert after == sorted(col.find_cards("deck:K")) and set(after) == set(before) | set(moved)
+
+
+_QUERY = searches(
+    [
+        "deck:A",
+        "deck:a::b",
+        "deck:A*",
+        "deck:stra_e",
+        "deck:ς*",
+        "deck:K",
+        '"deck:a b"',
+        "deck:Cram",
+        "deck:Other",
+        "deck:A:",
+        "-deck:A::B",
+        "is:new",
+        "is:suspended",
+        "tag:t",
+        "front:w1*",
+        "card:2",
+    ],
+    max_leaves=6,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(query=_QUERY)
+def test_any_combination_gets_ankis_ids(shared_col: Collection, query: str) -> None:
+    """Anki's ids for any mix of deck terms with others, under AND, OR and negation; by id where confined."""
+    ours = field_index.find_notes(shared_col, query), field_index.find_cards(shared_col, query)
+    anki = list(shared_col.find_notes(query)), list(shared_col.find_cards(query))
+    assert (sorted(ours[0]), sorted(ours[1])) == (sorted(anki[0]), sorted(anki[1])), query
+    if deck_bound.restricted(shared_col, query) is not None:
+        assert ours == (sorted(ours[0]), sorted(ours[1])), query

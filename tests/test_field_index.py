@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from anki.collection import Collection
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from search_strategies import searches
 
 from ankiconnect_live.actions import field_index
 from ankiconnect_live.actions.note_sets import Notes, file_note, gather
@@ -254,7 +255,7 @@ def test_only_queries_bounded_by_exact_field_terms_take_the_shortcut() -> None:
         assert bound(query) is None, query
 
 
-_ATOMS = st.sampled_from(
+_QUERY = searches(
     [
         "front:word",
         "front:ss",
@@ -275,21 +276,6 @@ _ATOMS = st.sampled_from(
         "front:ß",
         "is:new",
     ]
-)
-
-
-def _combine(parts: list[str]) -> st.SearchStrategy[str]:
-    return st.sampled_from([" ", " or ", " OR ", " and ", "\u3000", "  "]).map(lambda joint: joint.join(parts))
-
-
-_QUERY = st.recursive(
-    _ATOMS,
-    lambda inner: st.one_of(
-        st.lists(inner, min_size=2, max_size=4).flatmap(_combine),
-        inner.map(lambda q: f"({q})"),
-        inner.map(lambda q: f"-({q})"),
-    ),
-    max_leaves=8,
 )
 
 
