@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from hashlib import sha1
 from typing import TYPE_CHECKING
 
+from ..pacing import paced
 from .lookup import database
 from .note_spec import with_media_references
 
@@ -73,11 +74,11 @@ class DuplicateChecker:
         With ``batch``, each acceptable note counts as added for the notes after it, as when upstream adds
         them one by one.
         """
-        keys = [first_field_key(self._col, p.first_field_as_stored(), self._normalize) for p in notes]
+        keys = [first_field_key(self._col, p.first_field_as_stored(), self._normalize) for p in paced(notes)]
         existing = self._existing({checksum(k) for k in keys if k.strip()})
         card_decks = self._card_decks(notes, keys, existing)
         results: list[str | None] = []
-        for prepared, key in zip(notes, keys, strict=True):
+        for prepared, key in paced(zip(notes, keys, strict=True)):
             error = _error_text(self._state(prepared, key, existing.get(key, []), card_decks), prepared)
             if batch and error is None:
                 self._accepted[key].append((prepared.note.mid, int(prepared.deck_id)))

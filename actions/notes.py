@@ -6,6 +6,7 @@ import contextlib
 import os
 from typing import TYPE_CHECKING, Any
 
+from ..pacing import paced
 from . import field_index
 from .context import Context, publish_event
 from .duplicates import DuplicateChecker
@@ -156,7 +157,7 @@ def _prepare_all(ctx: Context, specs: list[Any], *, read_media: bool, single: bo
     """Each note built, or the error text that stopped it (raised at once when ``single``)."""
     builder = NoteBuilder(ctx.col, ctx.settings.webTimeout)
     slots: list[PreparedNote | str] = []
-    for spec in specs:
+    for spec in paced(specs):
         try:
             slots.append(builder.prepare(spec, read_media=read_media))
         except ActionError as exc:

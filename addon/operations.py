@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..actions.dispatch import Dispatcher
 from ..events.changes import all_changes, merge_steps
+from ..pacing import pacing
 from ..transport.bridge import Done
 from ..wire import DEFAULT_VERSION, Caller, Outcome
 
@@ -98,11 +99,12 @@ class GuiStarter:
             col = self._runtime.collection()
             if col is None:  # closed between posting and running
                 return dispatcher.run(request, caller), None
-            before = col.undo_status().last_step
-            outcome = dispatcher.run(request, caller)
-            changes = _merged_changes(col, before)
-            if changes is not None and self._after_request is not None:
-                self._after_request(col, changes)  # events, found while still on the collection thread
+            with pacing():  # long loops let the main thread run now and then
+                before = col.undo_status().last_step
+                outcome = dispatcher.run(request, caller)
+                changes = _merged_changes(col, before)
+                if changes is not None and self._after_request is not None:
+                    self._after_request(col, changes)  # events, found while still on the collection thread
             return outcome, changes
 
         def finished(future: Future[tuple[Outcome, OpChanges | None]]) -> None:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..pacing import paced
+
 if TYPE_CHECKING:
     from anki.collection import Collection, OpChanges
 
@@ -196,7 +198,7 @@ class ChangeDetector:
             since,
         )
         newest_before = seen.note_id
-        for note_id, model, mod, tags, sort_field, fields, deck_id in rows:
+        for note_id, model, mod, tags, sort_field, fields, deck_id in paced(rows):
             content = hash((fields, tags))
             if seen.recent.get(note_id) == (mod, content):
                 continue  # already reported (a note's mod has one-second resolution, so compare content)
