@@ -15,11 +15,10 @@ search goes deck by deck. The caller sorts them: cards by card id, notes by note
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import TYPE_CHECKING
 
 from .lookup import database
-from .search_query import required_decks
+from .search_query import name_key, required_decks
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -37,7 +36,7 @@ def restricted(col: Collection, query: str) -> str | None:
     patterns = [pattern for term in required_decks(query) if (pattern := _pattern(term.value)) is not None]
     if not patterns:
         return None
-    names = [(deck.id, _fold(deck.name)) for deck in col.decks.all_names_and_ids()]
+    names = [(deck.id, name_key(deck.name)) for deck in col.decks.all_names_and_ids()]
     decks = {deck_id for deck_id, name in names if all(pattern.fullmatch(name) for pattern in patterns)}
     if not decks:
         return None  # Anki says what it makes of a deck that does not exist (no cards)
@@ -48,10 +47,6 @@ def restricted(col: Collection, query: str) -> str | None:
     if held > most:
         return None
     return f"({query}) did:{listed}"
-
-
-def _fold(name: str) -> str:
-    return unicodedata.normalize("NFC", name).casefold()
 
 
 def _pattern(value: str) -> re.Pattern[str] | None:
@@ -65,5 +60,5 @@ def _pattern(value: str) -> re.Pattern[str] | None:
     levels = value.split("::")
     if any(not level or ":" in level or level != level.strip() for level in levels):
         return None
-    body = "".join(".*" if char in "*_" else re.escape(char) for char in _fold(value))
+    body = "".join(".*" if char in "*_" else re.escape(char) for char in name_key(value))
     return re.compile(f"{body}(?:::.*)?", re.DOTALL)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +21,8 @@ from . import deck_bound
 from .lookup import database
 from .note_sets import Notes, file_note, gather
 from .search_cache import remembered, rows_written
-from .search_query import TagTerm, Term, bounded_notes
-from .tag_index import add_tags, build_tags, tag_key
+from .search_query import TagTerm, Term, bounded_notes, name_key
+from .tag_index import add_tags, build_tags
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -92,7 +92,7 @@ class _Lookup:
             if self._index.tags is None:
                 self._index.tags = build_tags(self._col, BUILD_ROWS)
             tagged: set[int] = set()
-            gather(tagged, self._index.tags.get(tag_key(term.value)))
+            gather(tagged, self._index.tags.get(name_key(term.value)))
             return tagged
         name = term.field.casefold()
         if name not in self._slots:
@@ -191,26 +191,21 @@ def _add(index: _Index, rows: list[Sequence[Any]]) -> None:
 
 def find_notes(col: Collection, query: str) -> list[int]:
     """``col.find_notes``, answered from the index when the query allows it (and from memory when repeated)."""
-
-    def search() -> Sequence[int]:
-        restricted = _restricted(col, query)
-        if restricted is not None:
-            # The ids are ints already (int() on each would cost 20 ms on a 200k-card search).
-            return col.find_notes(restricted)
-        by_deck = deck_bound.restricted(col, query)
-        return sorted(col.find_notes(by_deck)) if by_deck is not None else col.find_notes(query)
-
-    return remembered(col, "notes", query, search)
+    return _search(col, "notes", query, col.find_notes)
 
 
 def find_cards(col: Collection, query: str) -> list[int]:
     """``col.find_cards``, answered from the index when the query allows it (and from memory when repeated)."""
+    return _search(col, "cards", query, col.find_cards)
 
+
+def _search(col: Collection, kind: str, query: str, find: Callable[[str], Sequence[int]]) -> list[int]:
     def search() -> Sequence[int]:
         restricted = _restricted(col, query)
         if restricted is not None:
-            return col.find_cards(restricted)
+            # The ids are ints already (int() on each would cost 20 ms on a 200k-card search).
+            return find(restricted)
         by_deck = deck_bound.restricted(col, query)
-        return sorted(col.find_cards(by_deck)) if by_deck is not None else col.find_cards(query)
+        return sorted(find(by_deck)) if by_deck is not None else find(query)
 
-    return remembered(col, "cards", query, search)
+    return remembered(col, kind, query, search)

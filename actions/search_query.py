@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["Candidates", "DeckTerm", "FieldTerm", "TagTerm", "Term", "bounded_notes", "required_decks"]
+__all__ = ["Candidates", "DeckTerm", "FieldTerm", "TagTerm", "Term", "bounded_notes", "name_key", "required_decks"]
 
 KEYWORDS = frozenset(
     [
@@ -122,6 +122,12 @@ def bounded_notes(query: str, candidates: Candidates) -> set[int] | None:
     if tree is None or not _may_bound(tree):
         return None
     return _bound(tree, candidates)
+
+
+def name_key(text: str) -> str:
+    """A tag or deck name as compared here: NFC, case-folded. Whatever Anki's case-insensitive match finds
+    equal, this does too (and perhaps a little more, which Anki's own search of the candidates drops)."""
+    return unicodedata.normalize("NFC", text).casefold()
 
 
 def required_decks(query: str) -> list[DeckTerm]:

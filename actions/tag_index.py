@@ -9,21 +9,17 @@ a little more, which Anki's own search of the candidates then drops).
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .lookup import database
 from .note_sets import Notes, file_note
+from .search_query import name_key
 
 if TYPE_CHECKING:
     from anki.collection import Collection
 
-__all__ = ["add_tags", "build_tags", "tag_key"]
-
-
-def tag_key(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold()
+__all__ = ["add_tags", "build_tags"]
 
 
 def _keys(tags: str) -> set[str]:
@@ -32,10 +28,10 @@ def _keys(tags: str) -> set[str]:
     for tag in tags.split(" "):
         if not tag:
             continue
-        keys.add(tag_key(tag))
+        keys.add(name_key(tag))
         at = tag.find("::")
         while at >= 0:
-            keys.add(tag_key(tag[:at]))
+            keys.add(name_key(tag[:at]))
             at = tag.find("::", at + 1)  # overlapping: "a:::b" is a child of "a" and of "a:"
     return keys
 

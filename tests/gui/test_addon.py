@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import socket
 import threading
 import time
 from typing import Any
 
 import pytest
-from anki_harness import AnkiSession, spin, wait_until
+from anki_harness import PACKAGE, AnkiSession, spin, wait_until
 from support import http_post
 
 
@@ -42,6 +43,28 @@ def test_actions_run_off_the_main_thread_and_the_window_stays_responsive(anki: A
         last = now
     assert replies[0]["error"] is None and len(replies[0]["result"]) == 3000
     assert longest < 0.5, f"the main thread stalled for {longest:.3f} s"
+
+
+def test_background_requests_pace_their_long_loops(anki: AnkiSession) -> None:
+    """Inside a request run in the background, paced loops give the main thread its turns (``pacing.py``)."""
+    from anki import hooks
+
+    pacing = importlib.import_module(f"{PACKAGE}.pacing")
+    paced_there: list[bool] = []
+
+    def while_adding(col: Any, note: Any, deck_id: Any) -> None:  # runs on the collection thread, mid-request
+        items = [0]
+        paced_there.append(pacing.paced(items) is not items)
+
+    anki.fresh_profile()
+    hooks.note_will_be_added.append(while_adding)
+    try:
+        anki.invoke("addNotes", notes=[_basic("paced 1"), _basic("paced 2")])
+    finally:
+        hooks.note_will_be_added.remove(while_adding)
+    items = [0]
+    assert paced_there == [True, True]
+    assert pacing.paced(items) is items  # on the main thread, outside any request
 
 
 def test_one_undo_step_reverts_a_whole_request(anki: AnkiSession) -> None:
