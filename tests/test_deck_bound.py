@@ -164,6 +164,19 @@ def test_changes_show_at_once(col: Collection) -> None:
     assert after == sorted(col.find_cards("deck:K")) and set(after) == set(before) | set(moved)
 
 
+
+def test_a_renamed_deck_is_named_at_once(col: Collection) -> None:
+    """Deck names are remembered until a row is written: a deck renamed into A::B is part of the next search."""
+    query = "deck:A::B is:new"
+    before = field_index.find_cards(col, query)
+    deck = col.decks.get(col.decks.id_for_name("K"))
+    assert deck is not None
+    deck["name"] = "A::B::K"
+    col.decks.save(deck)
+    after = field_index.find_cards(col, query)
+    assert deck_bound.restricted(col, query) is not None
+    assert after == sorted(col.find_cards(query)) and len(after) > len(before)
+
 @pytest.mark.parametrize(("elsewhere", "confined"), [(1, False), (40, True)])
 def test_a_term_naming_most_decks_counts_the_others_first(
     collection_path: Path, monkeypatch: pytest.MonkeyPatch, elsewhere: int, confined: bool
