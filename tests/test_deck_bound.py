@@ -164,7 +164,6 @@ def test_changes_show_at_once(col: Collection) -> None:
     assert after == sorted(col.find_cards("deck:K")) and set(after) == set(before) | set(moved)
 
 
-
 def test_a_renamed_deck_is_named_at_once(col: Collection) -> None:
     """Deck names are remembered until a row is written: a deck renamed into A::B is part of the next search."""
     query = "deck:A::B is:new"
@@ -176,6 +175,7 @@ def test_a_renamed_deck_is_named_at_once(col: Collection) -> None:
     after = field_index.find_cards(col, query)
     assert deck_bound.restricted(col, query) is not None
     assert after == sorted(col.find_cards(query)) and len(after) > len(before)
+
 
 @pytest.mark.parametrize(("elsewhere", "confined"), [(1, False), (40, True)])
 def test_a_term_naming_most_decks_counts_the_others_first(
