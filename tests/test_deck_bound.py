@@ -168,7 +168,7 @@ def test_a_renamed_deck_is_named_at_once(col: Collection) -> None:
     """Deck names are remembered until a row is written: a deck renamed into A::B is part of the next search."""
     query = "deck:A::B is:new"
     before = field_index.find_cards(col, query)
-    deck = col.decks.get(col.decks.id_for_name("K"))
+    deck = col.decks.by_name("K")
     assert deck is not None
     deck["name"] = "A::B::K"
     col.decks.save(deck)
