@@ -50,7 +50,7 @@ MISSED_WHY: list[tuple[tuple[str, ...], str]] = [
         "work dominates (searches on 200k notes) the ratios come within 1.2x, except `is:new`, which returns every "
         "card: its reply takes 0.78 ms to write for 20k ids and 7.9 ms for 200k (5 ms of orjson, 2 ms of spaces), "
         "so the least any server writing upstream's JSON could reach is the bound plus that, about 1.6x on 20k "
-        "notes and 1.35x on 200k (this server comes within 0.1x of it on 200k). `deck:Seed*` names every deck, so "
+        "notes and 1.35x on 200k (this server: 1.34-1.59x on 200k across runs). `deck:Seed*` names every deck, so "
         "the server does not confine it to its decks' cards (confined to all decks, Anki's search is slower: 8.8 "
         "against 7.4 ms on 20k notes). A leaner owner thread and skipping the undo reads for read-only actions "
         "were tried: 2-4% (0.03 ms), not kept. Ratios of operations this short move by a tenth or more from one "
