@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from . import deck_bound
 from .lookup import database
 from .note_sets import Notes, file_note, gather
-from .search_cache import remembered, rows_written
+from .search_cache import remembered, written_stamp
 from .search_query import TagTerm, Term, bounded_notes, name_key
 from .tag_index import add_tags, build_tags
 
@@ -48,7 +48,7 @@ def _key(text: str) -> str:
 @dataclass
 class _Index:
     built: tuple[Any, int] | None = None
-    """(connection, SQLite's count of rows written) at the last refresh: ``_refresh`` again when either differs."""
+    """``written_stamp`` at the last refresh: ``_refresh`` again when it differs."""
     note_mod: int = 0
     max_note: int = 0
     tally: tuple[int, int, int] = (0, 0, 0)
@@ -144,8 +144,8 @@ def _refresh(col: Collection, index: _Index) -> None:
     """Bring the index up to date: new notes and notes edited since (deleted ones just stop matching)."""
     db = database(col)
     # Anki's operations write rows (col.mod too), and so does an add-on's raw SQL, which leaves col.mod alone.
-    state = (db, rows_written(col))
-    if index.built is not None and index.built[0] is db and index.built[1] == state[1]:
+    state = written_stamp(col)
+    if index.built == state:
         return
     # Anki dates an edit by the clock when it makes it (whole seconds): a note edited after this is read has
     # a mod from this second on (one earlier, for an edit being made as this is read). Not the newest mod

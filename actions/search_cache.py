@@ -23,8 +23,18 @@ from .lookup import database
 
 if TYPE_CHECKING:
     from anki.collection import Collection
+    from anki.dbproxy import DBProxy
 
-__all__ = ["MAX_ENTRIES", "MAX_IDS", "MAX_SEEN", "collection_state", "remembered", "rows_written", "timeless"]
+__all__ = [
+    "MAX_ENTRIES",
+    "MAX_IDS",
+    "MAX_SEEN",
+    "collection_state",
+    "remembered",
+    "rows_written",
+    "timeless",
+    "written_stamp",
+]
 
 MAX_ENTRIES = 64
 MAX_IDS = 500_000
@@ -100,6 +110,12 @@ def rows_written(col: Collection) -> int:
     # Asked of the backend directly (as the change marks are): this is no query of the action's own.
     rows = col._backend.db_query("select total_changes()", [], True)
     return int(rows[0][0])
+
+
+def written_stamp(col: Collection) -> tuple[DBProxy, int]:
+    """The collection's connection and the rows written on it so far: two equal stamps mean no row changed in
+    between (a reopened collection has a new connection, which compares unequal)."""
+    return database(col), rows_written(col)
 
 
 def collection_state(col: Collection) -> tuple[int, int]:
