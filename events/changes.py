@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ..pacing import paced
 
 if TYPE_CHECKING:
@@ -189,34 +191,54 @@ class ChangeDetector:
         seen = self._seen
         settled = _settled_second()  # taken before reading: whatever changes after the read is modified later
         since = seen.note_mod if seen.sync_from is None else min(seen.note_mod, seen.sync_from)
+        # Notes of the last second are read again by the next scan (to tell a second edit within one second
+        # by its content), so this read takes only what that needs; decks come after, for changed notes only.
         rows = _db(col).all(
-            "select n.id, m.name, n.mod, n.tags, n.sfld, n.flds,"
-            " (select did from cards where nid = n.id order by ord limit 1)"
-            " from notes n left join notetypes m on m.id = n.mid where"
-            + (" n.usn = -1 and" if local_only else "")
-            + " n.mod >= ? order by n.mod, n.id",
+            "select id, mid, mod, tags, sfld, flds from notes where"
+            + (" usn = -1 and" if local_only else "")
+            + " mod >= ?",
             since,
         )
-        newest_before = seen.note_id
-        for note_id, model, mod, tags, sort_field, fields, deck_id in paced(rows):
+        changed = []
+        for note_id, model_id, mod, tags, sort_field, fields in paced(rows):
             content = hash((fields, tags))
             if seen.recent.get(note_id) == (mod, content):
                 continue  # already reported (a note's mod has one-second resolution, so compare content)
             seen.recent[note_id] = (mod, content)
-            seen.note_id = max(seen.note_id, note_id)
-            # A note's id is its creation time: ids beyond the newest known one are new notes.
-            name = "note.added" if note_id > newest_before else "note.updated"
-            data = {
-                "noteId": note_id,
-                "modelName": model,
-                "deck": self._deck_name(col, deck_id) if deck_id is not None else None,
-                "tags": tags.split(),
-                "sortField": str(sort_field),
-            }
-            self._publish(name, data)
+            changed.append((mod, note_id, model_id, tags, sort_field))
+        if changed:
+            self._publish_notes(col, sorted(changed))
         if settled > seen.note_mod:
             seen.note_mod = settled
             seen.recent = {note_id: known for note_id, known in seen.recent.items() if known[0] >= settled}
+
+    def _publish_notes(self, col: Collection, changed: list[tuple[int, int, int, str, Any]]) -> None:
+        """note.added or note.updated for each changed note, in the order they were modified."""
+        db = _db(col)
+        models = dict(db.all("select id, name from notetypes"))
+        # A note's deck is its first card's; SQLite takes a bare column from the row min() picks.
+        decks = {
+            note_id: deck_id
+            for note_id, deck_id, _ in db.all(
+                "select c.nid, c.did, min(c.ord) from json_each(?) j join cards c on c.nid = j.value group by c.nid",
+                orjson.dumps([note_id for _, note_id, *_ in changed]).decode(),
+            )
+        }
+        newest_before = self._seen.note_id
+        for _, note_id, model_id, tags, sort_field in paced(changed):
+            self._seen.note_id = max(self._seen.note_id, note_id)
+            deck_id = decks.get(note_id)
+            # A note's id is its creation time: ids beyond the newest known one are new notes.
+            self._publish(
+                "note.added" if note_id > newest_before else "note.updated",
+                {
+                    "noteId": note_id,
+                    "modelName": models.get(model_id),
+                    "deck": self._deck_name(col, deck_id) if deck_id is not None else None,
+                    "tags": tags.split(),
+                    "sortField": str(sort_field),
+                },
+            )
 
     def _deletions(self, col: Collection) -> None:
         # Anki leaves a grave for every deleted note until the next sync; new graves are new deletions.

@@ -138,3 +138,30 @@ def test_a_sync_reports_notes_edited_elsewhere_before_the_last_scan(imported: An
     counting = CountingRows(imported)
     detector.scan(imported)  # after the sync, scans read only what changes from now on again
     assert counting.rows_from_notes() == 0
+
+
+def test_changed_notes_are_described_in_the_order_they_were_modified(imported: Any) -> None:
+    # A note's deck is its first card's (by template order), its events come in the order of modification.
+    events: list[tuple[str, dict[str, Any]]] = []
+    detector = ChangeDetector(lambda name, data: events.append((name, data)))
+    detector.baseline(imported)
+    reversed_model = imported.models.by_name("Basic (and reversed card)")
+    first_deck, second_deck = imported.decks.id("First"), imported.decks.id("Second")
+    note = imported.new_note(reversed_model)
+    note["Front"], note["Back"] = "two cards", "back"
+    imported.add_note(note, first_deck)
+    later = add_note(imported, "modified earlier")
+    by_template = dict(imported.db.all("select ord, id from cards where nid = ?", note.id))
+    imported.db.execute("update cards set did = ? where id = ?", second_deck, by_template[0])
+    imported.db.execute("update cards set did = ? where id = ?", first_deck, by_template[1])
+    now = int(time.time())
+    imported.db.execute("update notes set mod = ? where id = ?", now, note.id)
+    imported.db.execute("update notes set mod = ? where id = ?", now - 1, later)
+    detector.scan(imported)
+    described = [
+        (name, data["noteId"], data["modelName"], data["deck"]) for name, data in events if name.startswith("note.")
+    ]
+    assert described == [
+        ("note.added", later, "Basic", "Default"),
+        ("note.added", note.id, "Basic (and reversed card)", "Second"),
+    ]
