@@ -46,7 +46,7 @@ class App:
         # request with its own starter (``start_request``, which scans what the request changed).
         attach = getattr(runtime, "attach_events", None)
         if attach is not None:
-            attach(self.events.publish, self.events.interested)
+            attach(self.events.publish, self.events.interested, self.events.publish_all)
         self._starter: Starter = getattr(runtime, "start_request", run_now) if starter is None else starter
 
     async def handle(self, request: dict[str, Any], caller: Caller) -> Outcome:

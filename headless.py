@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .actions.errors import Unavailable, storage_problem
-from .events.changes import ChangeDetector, Publish, all_changes, current_counts, merge_steps
+from .events.changes import ChangeDetector, Publish, PublishAll, all_changes, current_counts, merge_steps
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -186,12 +186,17 @@ class HeadlessRuntime:
 
     # events (on the owner thread; attach_events from any thread)
 
-    def attach_events(self, publish: Publish, interested: Callable[[str], bool] = lambda name: True) -> None:
+    def attach_events(
+        self,
+        publish: Publish,
+        interested: Callable[[str], bool] = lambda name: True,
+        publish_all: PublishAll | None = None,
+    ) -> None:
         """Publish this runtime's events with ``publish`` (the App's bus), starting with the open profile."""
 
         def attach() -> None:
             self._publish = publish
-            self._detector = ChangeDetector(publish, interested)
+            self._detector = ChangeDetector(publish, interested, publish_all)
             if self._col is not None:
                 self._opened()
 

@@ -46,6 +46,7 @@ class Addon:
             self.publish,
             lambda handler: isinstance(handler, GuiStarter),
             lambda name: self.app is not None and self.app.events.interested(name),
+            self.publish_all,
         )
         self.runtime.set_snapshot(self.events.snapshot)
 
@@ -53,6 +54,10 @@ class Addon:
         """Publish on the running server's bus (events while it is restarting have nobody to go to)."""
         if self.app is not None:
             self.app.events.publish(name, data)
+
+    def publish_all(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        if self.app is not None:
+            self.app.events.publish_all(events)
 
     def start(self) -> None:
         self.runtime.register_hooks()

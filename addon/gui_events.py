@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aqt import gui_hooks
 
-from ..events.changes import ChangeDetector, Publish
+from ..events.changes import ChangeDetector, Publish, PublishAll
 
 if TYPE_CHECKING:
     from anki.cards import Card
@@ -46,11 +46,12 @@ class GuiEvents:
         publish: Publish,
         own_initiator: Callable[[object | None], bool],
         interested: Callable[[str], bool] = lambda name: True,
+        publish_all: PublishAll | None = None,
     ) -> None:
         self._mw = mw
         self._publish = publish
         self._is_ours = own_initiator
-        self.detector = ChangeDetector(publish, interested)
+        self.detector = ChangeDetector(publish, interested, publish_all)
         self._shown: tuple[int, str] | None = None
         self._hooks: list[tuple[Any, Callable[..., None]]] = [
             (gui_hooks.profile_did_open, self.on_profile_did_open),

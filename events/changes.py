@@ -22,11 +22,13 @@ from ..pacing import paced
 if TYPE_CHECKING:
     from anki.collection import Collection, OpChanges
 
-__all__ = ["ChangeDetector", "Publish", "all_changes", "current_counts", "merge_steps"]
+__all__ = ["ChangeDetector", "Publish", "PublishAll", "all_changes", "current_counts", "merge_steps"]
 
 log = logging.getLogger(__name__.rsplit(".", 2)[0] + ".events")
 
 Publish = Callable[[str, dict[str, Any]], None]
+PublishAll = Callable[[list[tuple[str, dict[str, Any]]]], None]
+"""Publishes events in order, at once (``EventBus.publish_all``)."""
 
 FLAGS = (
     ("card", "card"),
@@ -67,8 +69,14 @@ class _Seen:
 
 
 class ChangeDetector:
-    def __init__(self, publish: Publish, interested: Callable[[str], bool] = lambda name: True) -> None:
+    def __init__(
+        self,
+        publish: Publish,
+        interested: Callable[[str], bool] = lambda name: True,
+        publish_all: PublishAll | None = None,
+    ) -> None:
         self._publish = publish
+        self._publish_all = publish_all or self._one_by_one
         self._interested = interested
         self._seen = _Seen()
         # Inside Anki, scans come from the main thread (Anki's own operations) and from the collection
@@ -225,20 +233,24 @@ class ChangeDetector:
             )
         }
         newest_before = self._seen.note_id
+        events = []
         for _, note_id, model_id, tags, sort_field in paced(changed):
             self._seen.note_id = max(self._seen.note_id, note_id)
             deck_id = decks.get(note_id)
             # A note's id is its creation time: ids beyond the newest known one are new notes.
-            self._publish(
-                "note.added" if note_id > newest_before else "note.updated",
-                {
-                    "noteId": note_id,
-                    "modelName": models.get(model_id),
-                    "deck": self._deck_name(col, deck_id) if deck_id is not None else None,
-                    "tags": tags.split(),
-                    "sortField": str(sort_field),
-                },
-            )
+            data = {
+                "noteId": note_id,
+                "modelName": models.get(model_id),
+                "deck": self._deck_name(col, deck_id) if deck_id is not None else None,
+                "tags": tags.split(),
+                "sortField": str(sort_field),
+            }
+            events.append(("note.added" if note_id > newest_before else "note.updated", data))
+        self._publish_all(events)
+
+    def _one_by_one(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        for name, data in events:
+            self._publish(name, data)
 
     def _deletions(self, col: Collection) -> None:
         # Anki leaves a grave for every deleted note until the next sync; new graves are new deletions.

@@ -165,3 +165,16 @@ def test_changed_notes_are_described_in_the_order_they_were_modified(imported: A
         ("note.added", later, "Basic", "Default"),
         ("note.added", note.id, "Basic (and reversed card)", "Second"),
     ]
+
+
+def test_changed_notes_are_published_as_one_batch(imported: Any) -> None:
+    batches: list[list[tuple[str, dict[str, Any]]]] = []
+    singles: list[str] = []
+    detector = ChangeDetector(lambda name, data: singles.append(name), publish_all=batches.append)
+    detector.baseline(imported)
+    added = [add_note(imported, f"batch {i}") for i in range(3)]
+    detector.scan(imported)
+    assert [[(name, data["noteId"]) for name, data in events] for events in batches] == [
+        [("note.added", note_id) for note_id in added]
+    ]
+    assert "note.added" not in singles
