@@ -11,16 +11,15 @@ first merged into one, as inside Anki); opening, switching and closing profiles 
 from __future__ import annotations
 
 import concurrent.futures
-import gc
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .actions.errors import Unavailable, storage_problem
+from .collector import collector_held_off
 from .events.changes import ChangeDetector, Publish, PublishAll, all_changes, current_counts, merge_steps
 from .settings import Settings
 
@@ -212,7 +211,8 @@ class HeadlessRuntime:
         syncing = request.get("action") == "sync"
         if syncing and col is not None and self._detector is not None:
             self._detector.sync_starting(col)
-        with _collector_held_off():
+        # What a request makes mostly lives until it ends: collecting meanwhile finds little (collector.py).
+        with collector_held_off():
             outcome = dispatcher.run(request, caller)
             try:
                 self._scan_after(col, before, "sync" if syncing else "api")
@@ -271,24 +271,6 @@ class HeadlessRuntime:
         known = dict(self._listing()) if self._listing is not None else {}
         known.setdefault(self._profile, self._path)  # the open profile is always known, even if its folder moved
         return known
-
-
-@contextmanager
-def _collector_held_off() -> Iterator[None]:
-    """No automatic garbage collection while a request runs, as Anki has none at all (it collects on a timer).
-
-    A request holding 10k notes keeps tens of thousands of objects alive; CPython took that for a growing heap
-    and walked every object of the server twice per addNotes of 10k (50-80 ms of a 400 ms request). What the
-    request leaves behind is freed as it ends, and any cycles by the next automatic collection.
-    """
-    if not gc.isenabled():  # already off (by whoever embeds the server): theirs to turn on
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def profile_name_for(path: Path) -> str:

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import orjson  # a dependency of Anki's own, so present wherever the add-on runs
 
+from .collector import collector_held_off
+
 __all__ = [
     "BANNER_VERSION",
     "DEFAULT_VERSION",
@@ -77,10 +79,17 @@ def banner(api_version: int = BANNER_VERSION) -> dict[str, str]:
     return {"apiVersion": f"AnkiConnect v.{api_version}"}
 
 
+_HELD_OFF_BYTES = 1 << 16
+"""Bodies from this size on (a few thousand objects once decoded) are decoded with the collector held off."""
+
+
 def decode_json(body: bytes) -> Any:
     """Decode a UTF-8 JSON body, raising WireError with Python's own message, as upstream reports it."""
     try:
-        return json.loads(body.decode("utf-8"))
+        if len(body) < _HELD_OFF_BYTES:
+            return json.loads(body.decode("utf-8"))
+        with collector_held_off():  # every object decoding makes is part of its result: none to collect
+            return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WireError(str(exc)) from None
     except ValueError as exc:  # an integer of more than 4300 digits (Python's int conversion limit)

@@ -1,4 +1,5 @@
-"""Headless, Python's automatic garbage collection waits while a request runs (inside Anki there is none).
+"""Python's automatic garbage collection waits while a big body is decoded and, headless, while a request
+runs (inside Anki there is none).
 
 A big request keeps many objects alive, which CPython takes for a growing heap: it walked every object of the
 server twice during an addNotes of 10k notes. Collections are recorded by the thread that started them.
@@ -7,12 +8,16 @@ server twice during an addNotes of 10k notes. Collections are recorded by the th
 from __future__ import annotations
 
 import gc
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from support import HttpApiClient, RunningServer
+
+from ankiconnect_live.collector import collector_held_off
+from ankiconnect_live.wire import WireError, decode_json
 
 NOTES = 3000
 """Enough allocations for dozens of automatic collections on the collection's thread without the wait
@@ -69,3 +74,29 @@ def test_a_collector_turned_off_by_whoever_runs_the_server_stays_off(server: Run
     finally:
         gc.enable()
         client.close()
+
+
+def test_decoding_a_big_body_sets_off_no_collection(collections_started: list[int]) -> None:
+    body = json.dumps({"action": "addNotes", "version": 6, "params": {"notes": notes("decoded")}}).encode()
+    expected = json.loads(body)
+    collections_started.clear()
+    decoded = decode_json(body)
+    assert len(collections_started) <= 1  # the one its end may set off (17 when measured without holding off)
+    assert decoded == expected
+    assert gc.isenabled()
+
+
+def test_a_big_body_that_is_no_json_still_gets_pythons_words(collections_started: list[int]) -> None:
+    body = json.dumps(notes("cut")).encode()[:-1]
+    with pytest.raises(WireError) as raised:
+        decode_json(body)
+    assert str(raised.value).startswith("Expecting ',' delimiter")
+    assert gc.isenabled()
+
+
+def test_only_the_outermost_hold_turns_the_collector_back_on() -> None:
+    with collector_held_off():
+        with collector_held_off():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
