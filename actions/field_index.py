@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..local_changes import few_pending, notes_by_usn
 from . import deck_bound
 from .lookup import database
 from .note_sets import Notes, file_note, gather
@@ -158,11 +159,20 @@ def _refresh(col: Collection, index: _Index) -> None:
         db.scalar("select coalesce(max(usn), 0) from notes"),
     )
     if index.built is not None and (index.values or index.tags is not None):
-        # New notes come by id (the primary key); edited ones need the modification times (one pass).
-        columns = "id, mid, flds, tags"
-        rows = db.all(f"select {columns} from notes where id > ? or mod >= ?", index.max_note, index.note_mod)
+        # New notes come by id (the primary key). Edited ones: on a synced collection by the mark Anki leaves
+        # on local changes (indexed), else by their modification times (one pass over every note).
+        columns, by_usn = "id, mid, flds, tags", notes_by_usn(db)
+        if few_pending(db, notes):
+            rows = db.all(f"select {columns} from notes where id > ?", index.max_note)
+            rows += db.all(
+                f"select {columns} from {by_usn} where usn = -1 and mod >= ? and id <= ?",
+                index.note_mod,
+                index.max_note,
+            )
+        else:
+            rows = db.all(f"select {columns} from notes where id > ? or mod >= ?", index.max_note, index.note_mod)
         if top_usn > index.tally[2]:  # a sync: its notes are dated elsewhere, but carry its usn (indexed)
-            rows += db.all(f"select {columns} from notes where usn > ?", index.tally[2])
+            rows += db.all(f"select {columns} from {by_usn} where usn > ?", index.tally[2])
         added = len({row[0] for row in rows if row[0] > index.max_note})
         if notes == index.tally[0] + added - (graves - index.tally[1]):
             _add(index, rows)

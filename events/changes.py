@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..local_changes import few_pending, notes_by_usn
 from ..pacing import paced
 
 if TYPE_CHECKING:
@@ -64,8 +65,9 @@ class _Seen:
     graves: set[int] = field(default_factory=set)
     decks: dict[int, str] = field(default_factory=dict)
     counts: tuple[int, int, int, int] | None = None
-    mostly_synced: bool = False
-    """Few notes carry local changes (usn -1): finding changed notes through that index beats reading all."""
+    notes: int = 0
+    """How many notes the collection had when opened or last synced: local changes (usn -1, indexed) are read
+    through the index while under a tenth of that."""
 
 
 class ChangeDetector:
@@ -101,8 +103,7 @@ class ChangeDetector:
         seen.graves = set(db.list("select oid from graves where type = ?", GRAVE_NOTE))
         seen.decks = {d.id: d.name for d in col.decks.all_names_and_ids()}
         seen.counts = _counts(col)
-        total = db.scalar("select count() from notes")
-        seen.mostly_synced = db.scalar("select count() from notes where usn = -1") * 10 < total
+        seen.notes = db.scalar("select count() from notes")
         with self._lock:
             self._seen = seen
 
@@ -142,11 +143,8 @@ class ChangeDetector:
             log.exception("could not read the new answers")
 
     def _scan(self, col: Collection, changes: OpChanges | None, source: str, wants: Callable[..., bool]) -> None:
-        if source == "sync":  # a sync marks notes synced: finding local changes through usn may now pay off
-            db = _db(col)
-            self._seen.mostly_synced = db.scalar("select count() from notes where usn = -1") * 10 < db.scalar(
-                "select count() from notes"
-            )
+        if source == "sync":  # it brings notes, or takes them away
+            self._seen.notes = _db(col).scalar("select count() from notes")
         if changes is not None and (names := [wire for flag, wire in FLAGS if getattr(changes, flag)]):
             self._publish("collection.changed", {"changes": names, "source": source})
         if wants("card"):
@@ -158,7 +156,8 @@ class ChangeDetector:
             # collection this reads a handful of notes instead of all of them. A sync changes notes with the
             # server's usn, so after a sync (or when the changes are unknown) notes of any usn are looked at;
             # after a sync, from the newest mod before it (``sync_starting``).
-            self._notes(col, local_only=changes is not None and source != "sync" and self._seen.mostly_synced)
+            local_only = changes is not None and source != "sync" and few_pending(_db(col), self._seen.notes)
+            self._notes(col, local_only=local_only)
         if source == "sync":
             self._seen.sync_from = None
         if wants("note", "card", "deck"):
@@ -201,12 +200,9 @@ class ChangeDetector:
         since = seen.note_mod if seen.sync_from is None else min(seen.note_mod, seen.sync_from)
         # Notes of the last second are read again by the next scan (to tell a second edit within one second
         # by its content), so this read takes only what that needs; decks come after, for changed notes only.
-        rows = _db(col).all(
-            "select id, mid, mod, tags, sfld, flds from notes where"
-            + (" usn = -1 and" if local_only else "")
-            + " mod >= ?",
-            since,
-        )
+        db = _db(col)
+        source = f"{notes_by_usn(db)} where usn = -1 and" if local_only else "notes where"
+        rows = db.all(f"select id, mid, mod, tags, sfld, flds from {source} mod >= ?", since)
         changed = []
         for note_id, model_id, mod, tags, sort_field, fields in paced(rows):
             content = hash((fields, tags))
