@@ -67,7 +67,7 @@ MISSED_WHY: list[tuple[tuple[str, ...], str]] = [
         "seconds, so a second edit within the same second is told by its content, and back-to-back batches of "
         "10k read the one before again (15-30 ms). Python's garbage collector is held off while a request runs, "
         "as Anki runs without it: that took 50-80 ms off each 10k addNotes. Across runs this row measures "
-        "between 1.23x and 1.39x.",
+        "1.23x-1.50x, most often 1.27x-1.36x.",
     ),
 ]
 """Why a data operation can miss its ratio target, shown under the table when one does."""
