@@ -321,3 +321,13 @@ def test_a_value_in_one_note_is_kept_as_its_id() -> None:
     for key in ("a", "b", "missing"):
         gather(found, index.get(key))
     assert found == {1, 2, 3}
+
+
+def test_runs_of_spaces_of_either_kind_separate_terms_as_one_space_does() -> None:
+    def bound(query: str) -> set[int] | None:
+        return bounded_notes(query, lambda term: {1} if term.value == "a" else {2})
+
+    wide = " \u3000 \u3000\u3000 " * 1000
+    for query in ("front:a front:b", "front:a or front:b", "(front:a or front:b) -front:a", "front:a -(front:b)"):
+        assert bound(query.replace(" ", wide)) == bound(query), query
+        assert bound(wide + query + wide) == bound(query), query
