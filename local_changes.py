@@ -1,4 +1,5 @@
-"""Reading the notes changed since the last sync through Anki's index on ``usn``, without reading every note.
+"""Finding the notes changed lately: from which second to look (``settled_second``), and on a synced collection
+through Anki's index on ``usn`` rather than by reading every note.
 
 Anki marks each note it changes locally with usn -1 until the next sync, and indexes that column
 (``ix_notes_usn``). On a collection synced with AnkiWeb few notes carry -1, so the index finds them at once where
@@ -10,9 +11,10 @@ instead, even for the few with -1 (measured: 93 ms against under 0.1 ms).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-__all__ = ["USN_INDEX", "few_pending", "notes_by_usn"]
+__all__ = ["USN_INDEX", "few_pending", "notes_by_usn", "settled_second"]
 
 USN_INDEX = "ix_notes_usn"
 
@@ -30,3 +32,9 @@ def few_pending(db: Any, notes: int) -> bool:
     limit = max(1, notes // 10)
     pending: int = db.scalar(f"select count() from (select 1 from {notes_by_usn(db)} where usn = -1 limit ?)", limit)
     return pending < limit
+
+
+def settled_second() -> int:
+    """A second no note modified from now on can be dated before: Anki dates a change by the clock (whole
+    seconds) when it makes it. One second earlier than now, so a change being made as this is read counts."""
+    return int(time.time()) - 1

@@ -11,13 +11,12 @@ A query that no such term bounds may still be confined to a few decks (``deck_bo
 from __future__ import annotations
 
 import threading
-import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..local_changes import few_pending, notes_by_usn
+from ..local_changes import few_pending, notes_by_usn, settled_second
 from . import deck_bound
 from .lookup import database
 from .note_sets import Notes, file_note, gather
@@ -148,10 +147,9 @@ def _refresh(col: Collection, index: _Index) -> None:
     state = written_stamp(col)
     if index.built == state:
         return
-    # Anki dates an edit by the clock when it makes it (whole seconds): a note edited after this is read has
-    # a mod from this second on (one earlier, for an edit being made as this is read). Not the newest mod
-    # found: a deck imported at once has all its notes in one second, and each refresh would read them all.
-    settled = int(time.time()) - 1
+    # Not the newest mod found: a deck imported at once has all its notes in one second, and each refresh
+    # would read them all.
+    settled = settled_second()
     # Counts SQLite answers from its indexes in microseconds, whatever the collection's size.
     notes, graves, top_usn = (
         db.scalar("select count() from notes"),

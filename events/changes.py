@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..local_changes import few_pending, notes_by_usn
+from ..local_changes import few_pending, notes_by_usn, settled_second
 from ..pacing import paced
 
 if TYPE_CHECKING:
@@ -93,7 +92,7 @@ class ChangeDetector:
         seen.note_id = db.scalar("select coalesce(max(id), 0) from notes")
         # Not the newest mod: a deck imported at once has all its notes in one second, and every scan would
         # read them all again (200k notes: 4 MB decoded while holding the GIL, Anki's window frozen 100 ms).
-        seen.note_mod = _settled_second()
+        seen.note_mod = settled_second()
         seen.recent = {
             note_id: (mod, hash((fields, tags)))
             for note_id, mod, fields, tags in db.all(
@@ -196,7 +195,7 @@ class ChangeDetector:
 
     def _notes(self, col: Collection, *, local_only: bool) -> None:
         seen = self._seen
-        settled = _settled_second()  # taken before reading: whatever changes after the read is modified later
+        settled = settled_second()  # taken before reading: whatever changes after the read is modified later
         since = seen.note_mod if seen.sync_from is None else min(seen.note_mod, seen.sync_from)
         # Notes of the last second are read again by the next scan (to tell a second edit within one second
         # by its content), so this read takes only what that needs; decks come after, for changed notes only.
@@ -298,12 +297,6 @@ def _counts(col: Collection) -> tuple[int, int, int, int] | None:
         log.debug("no due counts", exc_info=True)
         return None
     return deck_id, new, learn, review
-
-
-def _settled_second() -> int:
-    """A second no note modified from now on can be dated before: Anki dates a change by the clock (whole
-    seconds) when it makes it. One second earlier than now, so a change being made as this is read counts."""
-    return int(time.time()) - 1
 
 
 def _db(col: Collection) -> Any:
