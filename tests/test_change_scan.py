@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from ankiconnect_live.actions import field_index
+from ankiconnect_live.events import changes
 from ankiconnect_live.events.changes import ChangeDetector
 
 IMPORTED = 300
@@ -178,3 +179,47 @@ def test_changed_notes_are_published_as_one_batch(imported: Any) -> None:
         [("note.added", note_id) for note_id in added]
     ]
     assert "note.added" not in singles
+
+
+def test_a_pass_in_steps_finds_what_one_pass_finds(imported: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(changes, "PASS_ROWS", 7)
+    one: list[tuple[str, dict[str, Any]]] = []
+    steps: list[tuple[str, dict[str, Any]]] = []
+    in_one = ChangeDetector(lambda name, data: one.append((name, data)))
+    in_steps = ChangeDetector(lambda name, data: steps.append((name, data)), pass_in_steps=True)
+    in_one.baseline(imported)
+    in_steps.baseline(imported)
+    ids = sorted(int(note_id) for note_id in imported.find_notes(""))
+    edited = [ids[i] for i in (0, 6, 7, 13, 150, len(ids) - 1)]  # the first, steps' last and first, the last
+    for note_id in edited:
+        note = imported.get_note(note_id)
+        note["Back"] = "edited"
+        imported.update_note(note)
+    added = add_note(imported, "added")
+    counting = CountingRows(imported)
+    in_one.scan(imported)
+    in_steps.scan(imported)
+    assert one == steps
+    assert sorted(data["noteId"] for name, data in steps if name == "note.updated") == edited
+    assert [data["noteId"] for name, data in steps if name == "note.added"] == [added]
+    steps_read = [count for sql, count in counting.queries if " from notes where id > ? and id <= ?" in sql]
+    assert len(steps_read) == -(-(len(ids) + 1) // 7)  # every note read, seven at a time
+
+
+def test_a_scan_of_another_collection_than_the_one_described_finds_nothing(imported: Any, tmp_path: Path) -> None:
+    from anki.collection import Collection
+
+    events: list[tuple[str, dict[str, Any]]] = []
+    detector = ChangeDetector(lambda name, data: events.append((name, data)))
+    detector.baseline(imported)
+    other_path = tmp_path / "other.anki2"
+    other = Collection(str(other_path))
+    try:
+        add_note(other, "in another collection")
+        detector.scan(other)  # queued before a profile switch, say
+        assert events == []
+        add_note(imported, "here")
+        detector.scan(imported)
+        assert [name for name, _ in events if name.startswith("note.")] == ["note.added"]
+    finally:
+        other.close()

@@ -207,3 +207,29 @@ def test_notes_added_and_deleted_in_ankis_own_screens(anki: AnkiSession, subscri
     anki.settle()
     sources = {e["data"]["source"] for e in subscriber.received if e["event"] == "collection.changed"}
     assert sources == {"anki"}
+
+
+def test_a_pass_over_every_note_runs_off_the_main_thread(anki: AnkiSession, subscriber: Subscriber) -> None:
+    # A new profile's notes are all unsynced: no index finds the changed ones, so scans read every note.
+    from anki.notes import NoteId
+    from aqt.operations.note import update_note
+
+    detector = anki.addon.events.detector
+    passes: list[str] = []
+    every_note_since = detector._every_note_since
+
+    def recording(db: Any, since: int) -> Any:
+        passes.append(threading.current_thread().name)
+        return every_note_since(db, since)
+
+    detector._every_note_since = recording
+    try:
+        note_id = anki.invoke("addNote", note=_note("edited off the main thread"))
+        subscriber.wait_for("note.added")
+        note = anki.mw.col.get_note(NoteId(note_id))
+        note["Back"] = "edited in Anki"
+        update_note(parent=anki.mw, note=note).run_in_background()
+        assert subscriber.wait_for("note.updated")[0]["data"]["noteId"] == note_id
+    finally:
+        del detector._every_note_since
+    assert len(passes) == 2 and "MainThread" not in passes
