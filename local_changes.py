@@ -14,9 +14,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-__all__ = ["USN_INDEX", "few_pending", "notes_by_usn", "settled_second"]
+__all__ = ["PASS_ROWS", "USN_INDEX", "every_note", "few_pending", "notes_by_usn", "settled_second"]
 
 USN_INDEX = "ix_notes_usn"
+PASS_ROWS = 5000
+"""Notes per statement when a pass over the whole notes table goes in steps (inside Anki): Anki's window waits
+for the collection while a statement runs, 2.7 ms per step on 200k notes of 1 KB against 92 ms in one."""
 
 
 def notes_by_usn(db: Any) -> str:
@@ -38,3 +41,17 @@ def settled_second() -> int:
     """A second no note modified from now on can be dated before: Anki dates a change by the clock (whole
     seconds) when it makes it. One second earlier than now, so a change being made as this is read counts."""
     return int(time.time()) - 1
+
+
+def every_note(db: Any, columns: str, condition: str, *args: Any, in_steps: bool) -> list[Any]:
+    """``select {columns} from notes where {condition}``: one pass over the notes table, in one statement or,
+    ``in_steps``, one statement per ``PASS_ROWS`` notes in id order (up to twice as long in all)."""
+    if not in_steps:
+        return db.all(f"select {columns} from notes where {condition}", *args)  # type: ignore[no-any-return]
+    rows: list[Any] = []
+    low = -(1 << 63)
+    step = "select max(id) from (select id from notes where id > ? order by id limit ?)"
+    while (high := db.scalar(step, low, PASS_ROWS)) is not None:
+        rows += db.all(f"select {columns} from notes where id > ? and id <= ? and ({condition})", low, high, *args)
+        low = high
+    return rows

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
 
-__all__ = ["EVERY", "paced", "pacing"]
+__all__ = ["EVERY", "paced", "pacing", "pacing_on"]
 
 T = TypeVar("T")
 
@@ -33,6 +33,11 @@ def pacing() -> Iterator[None]:
         yield
     finally:
         _ACTIVE.reset(token)
+
+
+def pacing_on() -> bool:
+    """Whether this runs within ``pacing()``: off Anki's main thread, sharing the collection with it."""
+    return _ACTIVE.get()
 
 
 def paced(items: Iterable[T], every: int = EVERY) -> Iterable[T]:

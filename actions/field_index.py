@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..local_changes import few_pending, notes_by_usn, settled_second
+from ..local_changes import every_note, few_pending, notes_by_usn, settled_second
+from ..pacing import pacing_on
 from . import deck_bound
 from .lookup import database
 from .note_sets import Notes, file_note, gather
@@ -167,8 +168,8 @@ def _refresh(col: Collection, index: _Index) -> None:
                 index.note_mod,
                 index.max_note,
             )
-        else:
-            rows = db.all(f"select {columns} from notes where id > ? or mod >= ?", index.max_note, index.note_mod)
+        else:  # in steps inside Anki, whose window waits for the collection while a statement runs
+            rows = every_note(db, columns, "id > ? or mod >= ?", index.max_note, index.note_mod, in_steps=pacing_on())
         if top_usn > index.tally[2]:  # a sync: its notes are dated elsewhere, but carry its usn (indexed)
             rows += db.all(f"select {columns} from {by_usn} where usn > ?", index.tally[2])
         added = len({row[0] for row in rows if row[0] > index.max_note})

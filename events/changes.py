@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..local_changes import few_pending, notes_by_usn, settled_second
+from ..local_changes import every_note, few_pending, notes_by_usn, settled_second
 from ..pacing import paced
 
 if TYPE_CHECKING:
@@ -51,9 +51,6 @@ GRAVE_NOTE = 1
 NOTE_FLAGS = ("note", "note_text", "tag")
 """The kinds of change after which notes are read. Deleting a deck deletes its notes with only the deck flag."""
 NOTE_COLUMNS = "id, mid, mod, tags, sfld, flds"
-PASS_ROWS = 5000
-"""Notes per statement when a pass over the whole notes table goes in steps (inside Anki): Anki's window waits
-for the collection while a statement runs, 2.7 ms per step on 200k notes of 1 KB against 92 ms in one."""
 
 
 @dataclass
@@ -245,15 +242,7 @@ class ChangeDetector:
             seen.recent = {note_id: known for note_id, known in seen.recent.items() if known[0] >= settled}
 
     def _every_note_since(self, db: Any, since: int) -> list[Any]:
-        if not self._pass_in_steps:
-            return db.all(f"select {NOTE_COLUMNS} from notes where mod >= ?", since)  # type: ignore[no-any-return]
-        rows: list[Any] = []
-        low = -(1 << 63)
-        step = "select max(id) from (select id from notes where id > ? order by id limit ?)"
-        while (high := db.scalar(step, low, PASS_ROWS)) is not None:
-            rows += db.all(f"select {NOTE_COLUMNS} from notes where id > ? and id <= ? and mod >= ?", low, high, since)
-            low = high
-        return rows
+        return every_note(db, NOTE_COLUMNS, "mod >= ?", since, in_steps=self._pass_in_steps)
 
     def _publish_notes(self, col: Collection, changed: list[tuple[int, int, int, str, Any]]) -> None:
         """note.added or note.updated for each changed note, in the order they were modified."""

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from ankiconnect_live import local_changes
 from ankiconnect_live.actions import field_index
-from ankiconnect_live.events import changes
 from ankiconnect_live.events.changes import ChangeDetector
 
 IMPORTED = 300
@@ -182,7 +182,7 @@ def test_changed_notes_are_published_as_one_batch(imported: Any) -> None:
 
 
 def test_a_pass_in_steps_finds_what_one_pass_finds(imported: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(changes, "PASS_ROWS", 7)
+    monkeypatch.setattr(local_changes, "PASS_ROWS", 7)
     one: list[tuple[str, dict[str, Any]]] = []
     steps: list[tuple[str, dict[str, Any]]] = []
     in_one = ChangeDetector(lambda name, data: one.append((name, data)))

@@ -7,15 +7,18 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from anki.collection import Collection
 from hypothesis import given, settings
 from search_strategies import searches
 
+from ankiconnect_live import local_changes
 from ankiconnect_live.actions import field_index
 from ankiconnect_live.actions.note_sets import Notes, file_note, gather
 from ankiconnect_live.actions.search_query import Term, bounded_notes
+from ankiconnect_live.pacing import pacing
 
 VALUES = [
     "word",
@@ -331,3 +334,28 @@ def test_runs_of_spaces_of_either_kind_separate_terms_as_one_space_does() -> Non
     for query in ("front:a front:b", "front:a or front:b", "(front:a or front:b) -front:a", "front:a -(front:b)"):
         assert bound(query.replace(" ", wide)) == bound(query), query
         assert bound(wide + query + wide) == bound(query), query
+
+
+def test_results_stay_right_when_the_refresh_reads_every_note_in_steps(
+    col: Collection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Inside Anki (pacing on) a pass over every note goes a few notes per statement.
+    monkeypatch.setattr(local_changes, "PASS_ROWS", 3)
+    _check_all(col)  # builds the index
+    ids = sorted(int(note_id) for note_id in col.find_notes(""))
+    for position in (0, 2, 3, len(ids) // 2, len(ids) - 1):
+        note = col.get_note(ids[position])  # type: ignore[arg-type]
+        note["Front"] = "word"
+        col.update_note(note)
+    steps: list[str] = []
+    scalar = col.db.scalar  # type: ignore[union-attr]
+
+    def recording(sql: str, *args: Any) -> Any:
+        if sql.startswith("select max(id) from (select id from notes"):
+            steps.append(sql)
+        return scalar(sql, *args)
+
+    monkeypatch.setattr(col.db, "scalar", recording)
+    with pacing():
+        _check_all(col)
+    assert len(steps) == -(-len(ids) // 3) + 1  # every note, three at a time, then the end
