@@ -6,7 +6,8 @@ precise Qt timer ticks every ``TICK_MS`` on the main thread. A client process th
 notes and ``cardsInfo`` of 10k cards over HTTP while the main thread runs Qt's event loop; the longest gap
 between two ticks (less the tick interval) is the longest time the window could not respond. The same is
 measured idle, and for comparison the naive way: the same ``addNotes`` work done on the main thread (as an
-add-on that runs requests there would). The last line printed is ``RESULT {json}``.
+add-on that runs requests there would), and an edit made in Anki's own screens until the add-on has published
+it. The last line printed is ``RESULT {json}``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from anki_harness import PACKAGE, AnkiSession, prepare_base, wait_until  # noqa:
 from common import seeded_collection  # noqa: E402
 from data_ops import direct_add_notes, note_batch  # noqa: E402
 
-__all__ = ["FIRST_FIELD_SEARCH", "FIRST_TAG_SEARCH", "TICK_MS", "main"]
+__all__ = ["FIRST_FIELD_SEARCH", "FIRST_TAG_SEARCH", "OWN_EDIT", "TICK_MS", "main"]
 
 TICK_MS = 2
 BATCH = 10_000
@@ -107,6 +108,7 @@ def boot(base: Path) -> AnkiSession:
 FIRST_FIELD_SEARCH = "first exact-field search"
 """A Yomitan-like ``findNotes``; the first reads every note's field into the index (``field_index.py``)."""
 FIRST_TAG_SEARCH = "first tag search"
+OWN_EDIT = "edit in Anki"
 """``findNotes tag:t1``; the first reads every note's tags into the index (``tag_index.py``)."""
 
 
@@ -194,12 +196,51 @@ def measure(session: AnkiSession, card_ids: list[int]) -> dict[str, Any]:
             results[f"after {label} max stall ms"] = max(ticks.gaps_ms(end, after), default=0.0)
     results["after replies max stall ms"] = max(ticks.gaps_ms(finished), default=0.0)
 
+    results.update(measure_own_edit(session, ticks))
+
     # the naive way for comparison: the same addNotes work on the main thread
     col = session.mw.col
     start = time.perf_counter()
     direct_add_notes(col, note_batch(BATCH, "main"))
     results["addNotes 10k on the main thread ms"] = (time.perf_counter() - start) * 1000
     return results
+
+
+def measure_own_edit(session: AnkiSession, ticks: TickRecorder) -> dict[str, float]:
+    """An edit made in Anki's own screens (its update_note operation) until its note.updated event is out, and
+    the second after: the change scan that finds the edit is the add-on's part of the work."""
+    from aqt.operations.note import update_note
+
+    mw, bus = session.mw, session.addon.app.events
+    # The 10k note.added events of the client's addNotes may still be on their way to the bus.
+    last_seq: int = bus.seq
+    quiet_since = time.perf_counter()
+
+    def settled() -> bool:
+        nonlocal last_seq, quiet_since
+        if bus.seq != last_seq:
+            last_seq, quiet_since = bus.seq, time.perf_counter()
+        return time.perf_counter() - quiet_since > 0.5
+
+    run_loop_until(settled, 60)
+    note = mw.col.get_note(mw.col.find_notes("")[0])
+    note["Back"] = "edited in Anki's editor"
+    seq = bus.seq
+
+    def published() -> bool:
+        try:
+            return any(event.name == "note.updated" for event in bus.since(seq) or [])
+        except RuntimeError:  # the history changed while read (the server's thread appends to it)
+            return False
+
+    ticks.start()
+    start = time.perf_counter()
+    update_note(parent=mw, note=note).run_in_background()
+    run_loop_until(published, 60)
+    end = time.perf_counter()
+    run_loop_until(lambda: time.perf_counter() - end > 1, 10)
+    ticks.stop()
+    return {f"{OWN_EDIT} ms": (end - start) * 1000, f"{OWN_EDIT} max stall ms": max(ticks.gaps_ms(start))}
 
 
 def close(session: AnkiSession) -> None:

@@ -276,6 +276,13 @@ def markdown(results: Results) -> str:
             if f"after {label} max stall ms" in g:
                 after = g[f"after {label} max stall ms"]
                 lines.append(f"| the 1.5 s after its reply (Anki refreshing its screens) | - | {_ms(after)} | - |")
+        if "edit in Anki ms" in g:
+            stall = g["edit in Anki max stall ms"]
+            lines.append(
+                f"| an edit in Anki's own screens, until its `note.updated` is published (a pass over every note: "
+                f"the collection was never synced), and the second after | {_ms(g['edit in Anki ms'])} | "
+                f"{_ms(stall)} | {_verdict(stall < STALL_TARGET_MS)} |"
+            )
         lines.append(
             f"| for comparison: `addNotes` of 10k on the main thread (where AnkiConnect runs requests) | "
             f"{_ms(g['addNotes 10k on the main thread ms'])} | {_ms(g['addNotes 10k on the main thread ms'])} | - |"
