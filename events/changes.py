@@ -132,10 +132,10 @@ class ChangeDetector:
 
     def reads_every_note(self, col: Collection, changes: OpChanges | None, source: str) -> bool:
         """Whether scanning these changes would read the whole notes table (no index finds the changed notes:
-        a collection with many notes changed since its last sync, or after a sync)."""
+        a collection with many notes changed since its last sync, or after a sync). Takes no lock: a scan
+        running meanwhile on another thread does not hold up the caller (Anki's main thread)."""
         try:
-            with self._lock:
-                return _wants(changes, NOTE_FLAGS) and not self._local_only(col, changes, source)
+            return _wants(changes, NOTE_FLAGS) and not self._local_only(col, changes, source)
         except Exception:
             log.exception("could not tell what a scan would read")
             return False

@@ -232,4 +232,31 @@ def test_a_pass_over_every_note_runs_off_the_main_thread(anki: AnkiSession, subs
         assert subscriber.wait_for("note.updated")[0]["data"]["noteId"] == note_id
     finally:
         del detector._every_note_since
-    assert len(passes) == 2 and "MainThread" not in passes
+    assert len(passes) >= 2 and "MainThread" not in passes  # the request's, the edit's (and any of Anki's own)
+
+
+def test_scans_after_a_queued_pass_follow_it_off_the_main_thread(anki: AnkiSession, subscriber: Subscriber) -> None:
+    from anki.collection import OpChanges
+
+    events = anki.addon.events
+    detector = events.detector
+    scans: list[tuple[str, object]] = []
+    scan = detector.scan
+
+    def recording(col: Any, changes: Any = None, *, source: str = "api") -> None:
+        scans.append((threading.current_thread().name, changes))
+        scan(col, changes, source=source)
+
+    anki.invoke("addNote", note=_note("unsynced"))  # a new profile: every note unsynced, no index helps
+    subscriber.wait_for("note.added")
+    edit, answer = OpChanges(note=True), OpChanges(card=True)
+    detector.scan = recording
+    try:
+        events._scan(anki.mw.col, edit, "anki")  # a pass over every note: queued
+        events._scan(anki.mw.col, answer, "anki")  # served at once, were no pass queued
+        wait_until(lambda: events._queued == 0 and any(c is answer for _, c in scans), message="both scans")
+    finally:
+        del detector.scan
+    ours = [(thread, changes) for thread, changes in scans if changes is edit or changes is answer]
+    assert [changes for _, changes in ours] == [edit, answer]
+    assert "MainThread" not in [thread for thread, _ in ours]
