@@ -119,14 +119,10 @@ class ChangeDetector:
 
     def scan(self, col: Collection, changes: OpChanges | None = None, *, source: str = "api") -> None:
         """Publish what changed since the last scan; ``changes`` (when known) limits what is looked at."""
-
-        def wants(*flags: str) -> bool:
-            return _wants(changes, flags)
-
         try:
             with self._lock:
                 if self._seen.collection is None or self._seen.collection() is col:
-                    self._scan(col, changes, source, wants)
+                    self._scan(col, changes, source)
         except Exception:  # events must never break the request or Anki's hook that triggered the scan
             log.exception("could not work out what changed")
 
@@ -135,7 +131,7 @@ class ChangeDetector:
         a collection with many notes changed since its last sync, or after a sync). Takes no lock: a scan
         running meanwhile on another thread does not hold up the caller (Anki's main thread)."""
         try:
-            return _wants(changes, NOTE_FLAGS) and not self._local_only(col, changes, source)
+            return _wants(changes, *NOTE_FLAGS) and not self._local_only(col, changes, source)
         except Exception:
             log.exception("could not tell what a scan would read")
             return False
@@ -163,24 +159,24 @@ class ChangeDetector:
         except Exception:
             log.exception("could not read the new answers")
 
-    def _scan(self, col: Collection, changes: OpChanges | None, source: str, wants: Callable[..., bool]) -> None:
+    def _scan(self, col: Collection, changes: OpChanges | None, source: str) -> None:
         if source == "sync":  # it brings notes, or takes them away
             self._seen.notes = _db(col).scalar("select count() from notes")
         if changes is not None and (names := [wire for flag, wire in FLAGS if getattr(changes, flag)]):
             self._publish("collection.changed", {"changes": names, "source": source})
-        if wants("card"):
+        if _wants(changes, "card"):
             self._answers(col)
         # Reading notes scans the whole table (no index on mod): only when notes may have changed, not on
         # every answer.
-        if wants(*NOTE_FLAGS):
+        if _wants(changes, *NOTE_FLAGS):
             self._notes(col, local_only=self._local_only(col, changes, source))
         if source == "sync":
             self._seen.sync_from = None
-        if wants("note", "card", "deck"):
+        if _wants(changes, "note", "card", "deck"):
             self._deletions(col)
-        if wants("deck"):
+        if _wants(changes, "deck"):
             self._decks(col)
-        if wants("study_queues", "card", "deck"):
+        if _wants(changes, "study_queues", "card", "deck"):
             self._counts(col)
 
     def _local_only(self, col: Collection, changes: OpChanges | None, source: str) -> bool:
@@ -317,7 +313,7 @@ class ChangeDetector:
         return name
 
 
-def _wants(changes: OpChanges | None, flags: tuple[str, ...]) -> bool:
+def _wants(changes: OpChanges | None, *flags: str) -> bool:
     """Whether changes of these kinds may be among ``changes`` (None: unknown, so any)."""
     return changes is None or any(getattr(changes, flag) for flag in flags)
 

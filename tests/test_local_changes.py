@@ -131,3 +131,29 @@ def test_the_change_scan_reads_every_note_once_most_carry_local_changes(synced: 
     detector.scan(synced, synced.update_note(note))
     assert [data["noteId"] for name, data in events if name == "note.updated"] == [note.id]
     assert len(recording.whole_table_reads()) == 1
+
+
+def test_the_schema_is_asked_once_per_connection(synced: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = synced.db
+    asked: list[str] = []
+    scalar = db.scalar  # type: ignore[union-attr]
+
+    def recording(sql: str, *args: Any) -> Any:
+        if "sqlite_master" in sql:
+            asked.append(sql)
+        return scalar(sql, *args)
+
+    monkeypatch.setattr(db, "scalar", recording)
+    assert [notes_by_usn(db) for _ in range(3)] == ["notes indexed by ix_notes_usn"] * 3
+    assert few_pending(db, NOTES)
+    assert len(asked) == 1
+
+
+def test_without_the_usn_index_the_table_is_read_as_it_is(tmp_path_factory: pytest.TempPathFactory) -> None:
+    col = Collection(os.path.join(tempfile.mkdtemp(dir=tmp_path_factory.getbasetemp()), "collection.anki2"))
+    try:
+        col.db.execute("drop index ix_notes_usn")  # type: ignore[union-attr]
+        assert notes_by_usn(col.db) == "notes"
+        assert few_pending(col.db, 0)
+    finally:
+        col.close()
