@@ -235,9 +235,9 @@ class HeadlessRuntime:
         """A collection was just opened: only what changes from now on becomes an event."""
         assert self._col is not None
         self._undo_known = 0  # each open collection numbers its undo steps from 0
-        self._opened_at = _mark(self._col)
-        if self._detector is not None:
+        if self._detector is not None:  # first: it may discard the (empty) undo queue (note_log.py)
             self._detector.baseline(self._col)
+        self._opened_at = _mark(self._col)
         self._publish("profile.opened", {"profile": self._profile})
 
     def _scan_after(self, col_before: Collection | None, before: Mark | None, source: str) -> None:

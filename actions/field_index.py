@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import note_log
 from ..local_changes import every_note, few_pending, notes_by_usn, settled_second
 from ..pacing import pacing_on
 from . import deck_bound
@@ -52,6 +53,9 @@ class _Index:
     """``written_stamp`` at the last refresh: ``_refresh`` again when it differs."""
     note_mod: int = 0
     max_note: int = 0
+    log: tuple[Any, int] | None = None
+    """The connection (a weak reference) whose log of notes written (``note_log``) was read, and the last entry
+    read from it: notes written since then are the ones to file. None where the connection has no log."""
     tally: tuple[int, int, int] = (0, 0, 0)
     """(notes, note graves, highest usn) at the last refresh: what tells an import or a sync (``_refresh``)."""
     values: dict[tuple[int, int], dict[str, Notes]] = field(default_factory=dict)
@@ -158,6 +162,11 @@ def _refresh(col: Collection, index: _Index) -> None:
         db.scalar("select coalesce(max(usn), 0) from notes"),
     )
     if index.built is not None and (index.values or index.tags is not None):
+        if (logged := _logged(index, db)) is not None:
+            _add(index, logged)
+            index.note_mod = max(index.note_mod, settled)
+            index.built, index.tally = state, (notes, graves, top_usn)
+            return
         # New notes come by id (the primary key). Edited ones: on a synced collection by the mark Anki leaves
         # on local changes (indexed), else by their modification times (one pass over every note).
         columns, by_usn = "id, mid, flds, tags", notes_by_usn(db)
@@ -182,9 +191,23 @@ def _refresh(col: Collection, index: _Index) -> None:
     # an imported deck keeps its notes' own ids and dates). Each field's values are read at its first search.
     index.values.clear()
     index.tags = None
+    index.log = (weakref.ref(db), note_log.newest(db)) if note_log.installed(db) else None
     index.note_mod = settled
     index.max_note = db.scalar("select coalesce(max(id), 0) from notes")
     index.built, index.tally = state, (notes, graves, top_usn)
+
+
+def _logged(index: _Index, db: Any) -> list[Any] | None:
+    """The notes written since the last refresh, every one (imported, synced, restored by an undo), from the
+    connection's log; None without one."""
+    if index.log is None or index.log[0]() is not db:
+        return None
+    found = note_log.written_since(db, "n.id, n.mid, n.flds, n.tags", index.log[1], in_steps=pacing_on())
+    if found is None:
+        return None
+    rows, newest = found
+    index.log = (index.log[0], newest)
+    return rows
 
 
 def _add(index: _Index, rows: list[Sequence[Any]]) -> None:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..local_changes import every_note, few_pending, notes_by_usn, settled_second
+from .. import note_log
+from ..local_changes import PASS_ROWS, every_note, few_pending, notes_by_usn, settled_second
 from ..pacing import paced
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ GRAVE_NOTE = 1
 NOTE_FLAGS = ("note", "note_text", "tag")
 """The kinds of change after which notes are read. Deleting a deck deletes its notes with only the deck flag."""
 NOTE_COLUMNS = "id, mid, mod, tags, sfld, flds"
+_LOGGED_COLUMNS = ", ".join(f"n.{column}" for column in NOTE_COLUMNS.split(", "))
 
 
 @dataclass
@@ -74,6 +76,8 @@ class _Seen:
     collection: Any = None
     """The collection this describes (a weak reference): a scan of another one, queued before a profile
     switch, finds nothing."""
+    log_from: int | None = None
+    """The last entry read from the log of notes written (``note_log``); None while the connection has none."""
 
 
 class ChangeDetector:
@@ -98,6 +102,8 @@ class ChangeDetector:
         """Remember the collection as it is now (when it opens): only later changes become events."""
         db = _db(col)
         seen = _Seen()
+        # First, so that whatever is written from here on is in the log.
+        seen.log_from = note_log.newest(db) if note_log.install(col) else None
         seen.revlog = db.scalar("select coalesce(max(id), 0) from revlog")
         seen.note_id = db.scalar("select coalesce(max(id), 0) from notes")
         # Not the newest mod: a deck imported at once has all its notes in one second, and every scan would
@@ -126,12 +132,18 @@ class ChangeDetector:
         except Exception:  # events must never break the request or Anki's hook that triggered the scan
             log.exception("could not work out what changed")
 
-    def reads_every_note(self, col: Collection, changes: OpChanges | None, source: str) -> bool:
-        """Whether scanning these changes would read the whole notes table (no index finds the changed notes:
-        a collection with many notes changed since its last sync, or after a sync). Takes no lock: a scan
-        running meanwhile on another thread does not hold up the caller (Anki's main thread)."""
+    def reads_many_notes(self, col: Collection, changes: OpChanges | None, source: str) -> bool:
+        """Whether scanning these changes would read many notes: more than ``PASS_ROWS`` written since the last
+        scan, or (where the connection has no log of notes written) the whole notes table, unless on a
+        collection synced lately the usn index finds them. Takes no lock: a scan running meanwhile on another
+        thread does not hold up the caller (Anki's main thread)."""
         try:
-            return _wants(changes, *NOTE_FLAGS) and not self._local_only(col, changes, source)
+            if not _wants(changes, *NOTE_FLAGS):
+                return False
+            db, log_from = _db(col), self._seen.log_from
+            if log_from is not None and note_log.installed(db):
+                return note_log.unread(db, log_from) > PASS_ROWS
+            return not self._local_only(col, changes, source)
         except Exception:
             log.exception("could not tell what a scan would read")
             return False
@@ -169,7 +181,7 @@ class ChangeDetector:
         # Reading notes scans the whole table (no index on mod): only when notes may have changed, not on
         # every answer.
         if _wants(changes, *NOTE_FLAGS):
-            self._notes(col, local_only=self._local_only(col, changes, source))
+            self._notes(col, changes, source)
         if source == "sync":
             self._seen.sync_from = None
         if _wants(changes, "note", "card", "deck"):
@@ -213,16 +225,21 @@ class ChangeDetector:
                 },
             )
 
-    def _notes(self, col: Collection, *, local_only: bool) -> None:
+    def _notes(self, col: Collection, changes: OpChanges | None, source: str) -> None:
         seen = self._seen
         settled = settled_second()  # taken before reading: whatever changes after the read is modified later
         since = seen.note_mod if seen.sync_from is None else min(seen.note_mod, seen.sync_from)
-        # Notes of the last second are read again by the next scan (to tell a second edit within one second
-        # by its content), so this read takes only what that needs; decks come after, for changed notes only.
+        # This read takes only what telling changes apart needs; decks come after, for changed notes only.
         db = _db(col)
-        if local_only:
+        logged = self._logged(col, db)
+        if logged is not None:
+            # What the log names, as the reads below would find it (those dated before ``since`` they omit).
+            rows = [row for row in logged if row[2] >= since]
+        elif self._local_only(col, changes, source):
             rows = db.all(f"select {NOTE_COLUMNS} from {notes_by_usn(db)} where usn = -1 and mod >= ?", since)
         else:
+            # Notes of the last second are read again by the next scan, to tell a second edit within one
+            # second by its content.
             rows = self._every_note_since(db, since)
         changed = []
         for note_id, model_id, mod, tags, sort_field, fields in paced(rows):
@@ -236,6 +253,18 @@ class ChangeDetector:
         if settled > seen.note_mod:
             seen.note_mod = settled
             seen.recent = {note_id: known for note_id, known in seen.recent.items() if known[0] >= settled}
+
+    def _logged(self, col: Collection, db: Any) -> list[Any] | None:
+        """The notes written since the last scan, from the log; None when this connection has none (the
+        collection was opened again, as by a full sync), after starting one for the next scans."""
+        seen = self._seen
+        if seen.log_from is not None:
+            found = note_log.written_since(db, _LOGGED_COLUMNS, seen.log_from, in_steps=self._pass_in_steps)
+            if found is not None:
+                rows, seen.log_from = found
+                return rows
+        seen.log_from = note_log.newest(db) if note_log.install(col) else None
+        return None
 
     def _every_note_since(self, db: Any, since: int) -> list[Any]:
         return every_note(db, NOTE_COLUMNS, "mod >= ?", since, in_steps=self._pass_in_steps)

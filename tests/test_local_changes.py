@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from anki.collection import AddNoteRequest, Collection
+from query_plans import RecordingQueries
 
+from ankiconnect_live import note_log
 from ankiconnect_live.actions import field_index
 from ankiconnect_live.events.changes import ChangeDetector
 from ankiconnect_live.local_changes import few_pending, notes_by_usn
@@ -42,28 +44,6 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collection]:
         yield col
     finally:
         col.close()
-
-
-class RecordingQueries:
-    """Wraps ``col.db.all`` to keep each query with its arguments."""
-
-    def __init__(self, col: Collection) -> None:
-        self.queries: list[tuple[str, tuple[Any, ...]]] = []
-        self._db = col.db
-        self._all = col.db.all  # type: ignore[union-attr]
-        col.db.all = self  # type: ignore[method-assign, union-attr]
-
-    def __call__(self, sql: str, *args: Any) -> Any:
-        self.queries.append((sql, args))
-        return self._all(sql, *args)
-
-    def whole_table_reads(self) -> list[str]:
-        """The queries for which SQLite reads every row of the notes table."""
-        return [
-            sql
-            for sql, args in self.queries
-            if any(row[3] in ("SCAN notes", "SCAN n") for row in self._all(f"explain query plan {sql}", *args))
-        ]
 
 
 def test_the_statistics_would_have_sqlite_read_every_note(synced: Collection) -> None:
@@ -104,7 +84,8 @@ def test_the_field_index_finds_edits_through_the_usn_index(synced: Collection) -
     assert recording.queries and recording.whole_table_reads() == []
 
 
-def test_the_change_scan_finds_edits_through_the_usn_index(synced: Collection) -> None:
+def test_the_change_scan_finds_edits_through_the_usn_index(synced: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(note_log, "install", lambda col: False)  # as on a connection without the log
     events: list[tuple[str, dict[str, Any]]] = []
     detector = ChangeDetector(lambda name, data: events.append((name, data)))
     detector.baseline(synced)
@@ -119,8 +100,12 @@ def test_the_change_scan_finds_edits_through_the_usn_index(synced: Collection) -
     assert recording.queries and recording.whole_table_reads() == []
 
 
-def test_the_change_scan_reads_every_note_once_most_carry_local_changes(synced: Collection) -> None:
-    # A big import before the next sync: the index would find most notes, one by one.
+def test_the_change_scan_reads_every_note_once_most_carry_local_changes(
+    synced: Collection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A big import before the next sync: the index would find most notes, one by one. (Where the connection
+    # has no log of the notes written, note_log.py.)
+    monkeypatch.setattr(note_log, "install", lambda col: False)
     events: list[tuple[str, dict[str, Any]]] = []
     detector = ChangeDetector(lambda name, data: events.append((name, data)))
     detector.baseline(synced)

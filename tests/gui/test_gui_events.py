@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -209,11 +211,44 @@ def test_notes_added_and_deleted_in_ankis_own_screens(anki: AnkiSession, subscri
     assert sources == {"anki"}
 
 
-def test_a_pass_over_every_note_runs_off_the_main_thread(anki: AnkiSession, subscriber: Subscriber) -> None:
-    # A new profile's notes are all unsynced: no index finds the changed ones, so scans read every note.
+def _note_log(anki: AnkiSession) -> Any:
+    """The add-on's own ``note_log`` module (Anki loads the add-on under its folder's name)."""
+    return importlib.import_module(f"{anki.addon_module.__name__}.note_log")
+
+
+@contextmanager
+def _without_the_log(anki: AnkiSession) -> Iterator[None]:
+    """As on a connection without the log of notes written (``note_log.py``: opened with a step to undo)."""
+    detector = anki.addon.events.detector
+    note_log = _note_log(anki)
+    install = note_log.install
+    note_log.install = lambda col: False
+    detector._seen.log_from = None
+    try:
+        yield
+    finally:
+        note_log.install = install
+        anki.settle()
+        detector._seen.log_from = note_log.newest(anki.mw.col.db)  # every change so far was scanned
+
+
+def _edit_in_anki(anki: AnkiSession, subscriber: Subscriber, front: str) -> int:
+    """A note added through the API, then edited in Anki's own screens; its id once both events are out."""
     from anki.notes import NoteId
     from aqt.operations.note import update_note
 
+    note_id = anki.invoke("addNote", note=_note(front))
+    subscriber.wait_for("note.added")
+    note = anki.mw.col.get_note(NoteId(note_id))
+    note["Back"] = "edited in Anki"
+    update_note(parent=anki.mw, note=note).run_in_background()
+    assert subscriber.wait_for("note.updated")[0]["data"]["noteId"] == note_id
+    return int(note_id)
+
+
+@contextmanager
+def _passes(anki: AnkiSession) -> Iterator[list[str]]:
+    """The threads on which the change scan read every note, while inside."""
     detector = anki.addon.events.detector
     passes: list[str] = []
     every_note_since = detector._every_note_since
@@ -224,14 +259,23 @@ def test_a_pass_over_every_note_runs_off_the_main_thread(anki: AnkiSession, subs
 
     detector._every_note_since = recording
     try:
-        note_id = anki.invoke("addNote", note=_note("edited off the main thread"))
-        subscriber.wait_for("note.added")
-        note = anki.mw.col.get_note(NoteId(note_id))
-        note["Back"] = "edited in Anki"
-        update_note(parent=anki.mw, note=note).run_in_background()
-        assert subscriber.wait_for("note.updated")[0]["data"]["noteId"] == note_id
+        yield passes
     finally:
         del detector._every_note_since
+
+
+def test_changed_notes_are_found_through_the_log_of_notes_written(anki: AnkiSession, subscriber: Subscriber) -> None:
+    # A new profile's notes are all unsynced: without the log, scans would read every note.
+    assert _note_log(anki).installed(anki.mw.col.db)  # started as the profile opened
+    with _passes(anki) as passes:
+        _edit_in_anki(anki, subscriber, "found through the log")
+    assert passes == []
+
+
+def test_a_pass_over_every_note_runs_off_the_main_thread(anki: AnkiSession, subscriber: Subscriber) -> None:
+    # Without the log, no index finds the changed notes of a new profile (all unsynced): scans read every note.
+    with _without_the_log(anki), _passes(anki) as passes:
+        _edit_in_anki(anki, subscriber, "edited off the main thread")
     assert len(passes) >= 2 and "MainThread" not in passes  # the request's, the edit's (and any of Anki's own)
 
 
@@ -247,16 +291,17 @@ def test_scans_after_a_queued_pass_follow_it_off_the_main_thread(anki: AnkiSessi
         scans.append((threading.current_thread().name, changes))
         scan(col, changes, source=source)
 
-    anki.invoke("addNote", note=_note("unsynced"))  # a new profile: every note unsynced, no index helps
-    subscriber.wait_for("note.added")
     edit, answer = OpChanges(note=True), OpChanges(card=True)
-    detector.scan = recording
-    try:
-        events._scan(anki.mw.col, edit, "anki")  # a pass over every note: queued
-        events._scan(anki.mw.col, answer, "anki")  # served at once, were no pass queued
-        wait_until(lambda: events._queued == 0 and any(c is answer for _, c in scans), message="both scans")
-    finally:
-        del detector.scan
+    with _without_the_log(anki):
+        anki.invoke("addNote", note=_note("unsynced"))  # a new profile: every note unsynced, no index helps
+        subscriber.wait_for("note.added")
+        detector.scan = recording
+        try:
+            events._scan(anki.mw.col, edit, "anki")  # a pass over every note: queued
+            events._scan(anki.mw.col, answer, "anki")  # served at once, were no pass queued
+            wait_until(lambda: events._queued == 0 and any(c is answer for _, c in scans), message="both scans")
+        finally:
+            del detector.scan
     ours = [(thread, changes) for thread, changes in scans if changes is edit or changes is answer]
     assert [changes for _, changes in ours] == [edit, answer]
     assert "MainThread" not in [thread for thread, _ in ours]

@@ -1,0 +1,254 @@
+"""The log of notes written (``note_log.py``): what it records, that it stays out of the collection file and
+never costs an undo step, and that the change scan and the field index find changed notes through it without
+reading every note of a collection never synced."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from anki.collection import Collection
+from anki.notes import NoteId
+from query_plans import RecordingQueries
+from support import HttpApiClient, basic_note
+
+from ankiconnect_live import note_log
+from ankiconnect_live.actions import field_index
+from ankiconnect_live.events.changes import ChangeDetector
+
+NOTES = 300
+
+
+def _add(col: Collection, front: str) -> int:
+    note = col.new_note(col.models.by_name("Basic"))  # type: ignore[arg-type]
+    note["Front"] = front
+    col.add_note(note, 1)  # type: ignore[arg-type]
+    return int(note.id)
+
+
+def _edit(col: Collection, note_id: int, front: str) -> Any:
+    note = col.get_note(note_id)  # type: ignore[arg-type]
+    note["Front"] = front
+    return col.update_note(note)
+
+
+@pytest.fixture
+def opened(collection_path: Path) -> Iterator[Collection]:
+    """A collection of notes never synced (every note marked as a local change), just opened."""
+    col = Collection(str(collection_path))
+    for i in range(NOTES):
+        _add(col, f"word{i}")
+    col.close()
+    col = Collection(str(collection_path))
+    try:
+        yield col
+    finally:
+        col.close()
+
+
+def _objects(db: Any, table: str) -> list[str]:
+    return sorted(db.list(f"select name from {table} where name like 'ankiconnect_live%'"))
+
+
+def test_the_log_lives_in_the_connection_not_in_the_file(opened: Collection, collection_path: Path) -> None:
+    assert note_log.install(opened)
+    assert _objects(opened.db, "sqlite_temp_master") == [
+        note_log.TABLE,
+        f"{note_log.TABLE}_insert",
+        f"{note_log.TABLE}_update",
+    ]
+    assert _objects(opened.db, "sqlite_master") == []
+    opened.close()
+    with sqlite3.connect(collection_path) as raw:
+        assert raw.execute("select count() from sqlite_master where name like 'ankiconnect_live%'").fetchone() == (0,)
+    opened.reopen()
+    assert not note_log.installed(opened.db)
+    assert note_log.written_since(opened.db, "n.id", 0) is None
+    assert _objects(opened.db, "sqlite_temp_master") == []
+
+
+def test_it_is_set_up_only_while_nothing_could_be_undone_or_redone(opened: Collection) -> None:
+    _add(opened, "to undo")
+    assert not note_log.install(opened)
+    assert opened.undo_status().undo  # still there
+    opened.undo()
+    assert not note_log.install(opened)
+    assert opened.undo_status().redo
+    assert not note_log.installed(opened.db)
+
+
+def test_each_note_written_is_named_once_in_the_order_of_its_latest_write(opened: Collection) -> None:
+    assert note_log.install(opened)
+    db: Any = opened.db
+    start = note_log.newest(db)
+    first, second = _add(opened, "first"), _add(opened, "second")
+    _edit(opened, first, "first, edited")
+    tagged, synced, gone = (int(i) for i in opened.find_notes("front:word1*")[:3])
+    opened.tags.bulk_add([NoteId(tagged)], "a-tag")
+    _edit(opened, gone, "edited, then deleted")
+    opened.remove_notes([NoteId(gone)])
+    db.execute("update notes set usn = 5 where id = ?", synced)  # as a sync marks a note synced: no entry
+    found = note_log.written_since(db, "n.id, n.tags", start)
+    assert found is not None
+    rows, newest = found
+    assert [row[0] for row in rows] == [second, first, tagged]
+    assert rows[2][1].split() == ["a-tag"]
+    assert newest == note_log.newest(db) == start + 5  # the deleted note's entry counts, and is passed
+    assert note_log.written_since(db, "n.id", newest) == ([], newest)
+
+
+def test_a_change_rolled_back_leaves_no_entry(opened: Collection) -> None:
+    assert note_log.install(opened)
+    db: Any = opened.db
+    start = note_log.newest(db)
+
+    def failing() -> None:
+        db.execute("update notes set flds = 'x', mod = mod + 1")
+        raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        db.transact(failing)
+    assert note_log.written_since(db, "n.id", start) == ([], start)
+    assert opened.find_notes("front:x") == []
+
+
+def test_the_change_scan_reads_only_the_notes_written(opened: Collection) -> None:
+    events: list[tuple[str, dict[str, Any]]] = []
+    detector = ChangeDetector(lambda name, data: events.append((name, data)))
+    detector.baseline(opened)
+    assert note_log.installed(opened.db)
+    recording = RecordingQueries(opened)
+    edited = int(opened.find_notes("front:word7")[0])
+    changes = _edit(opened, edited, "edited")
+    assert not detector.reads_many_notes(opened, changes, "api")
+    detector.scan(opened, changes)
+    added = _add(opened, "added")
+    detector.scan(opened)
+    assert [(name, data["noteId"], data["sortField"]) for name, data in events if name.startswith("note.")] == [
+        ("note.updated", edited, "edited"),
+        ("note.added", added, "added"),
+    ]
+    assert recording.queries and recording.whole_table_reads() == []
+
+
+def test_the_change_scan_still_tells_a_second_edit_within_one_second(opened: Collection) -> None:
+    events: list[tuple[str, dict[str, Any]]] = []
+    detector = ChangeDetector(lambda name, data: events.append((name, data)))
+    detector.baseline(opened)
+    note_id = int(opened.find_notes("front:word3")[0])
+    for front in ("once", "twice"):
+        detector.scan(opened, _edit(opened, note_id, front))
+    detector.scan(opened)  # nothing new
+    assert [data["sortField"] for name, data in events if name == "note.updated"] == ["once", "twice"]
+
+
+def _reopened_with_a_detector(col: Collection) -> tuple[list[tuple[str, dict[str, Any]]], ChangeDetector]:
+    """A detector that saw the collection open, then the collection opened again (a new connection)."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    detector = ChangeDetector(lambda name, data: events.append((name, data)))
+    detector.baseline(col)
+    col.close_for_full_sync()
+    col.reopen(after_full_sync=True)
+    return events, detector
+
+
+def test_a_collection_opened_again_is_read_whole_once_then_through_a_new_log(opened: Collection) -> None:
+    # A full sync replaces the collection file: its connection, and the log with it, are new. The scan after
+    # the sync reads every note, and starts a log on the new connection (nothing to undo yet).
+    events, detector = _reopened_with_a_detector(opened)
+    recording = RecordingQueries(opened)
+    detector.scan(opened, source="sync")
+    assert len(recording.whole_table_reads()) == 1
+    assert note_log.installed(opened.db)
+    recording.queries.clear()
+    edited = int(opened.find_notes("front:word2")[0])
+    detector.scan(opened, _edit(opened, edited, "through the new log"))
+    assert recording.queries and recording.whole_table_reads() == []
+    assert [(data["noteId"], data["sortField"]) for name, data in events if name == "note.updated"] == [
+        (edited, "through the new log")
+    ]
+
+
+def test_without_a_log_edits_are_still_found(opened: Collection) -> None:
+    # Opened again with a step to undo already (the log would cost it): notes are read as before.
+    events, detector = _reopened_with_a_detector(opened)
+    edited = int(opened.find_notes("front:word2")[0])
+    changes = _edit(opened, edited, "without a log")
+    assert detector.reads_many_notes(opened, changes, "api")
+    detector.scan(opened, changes)
+    assert not note_log.installed(opened.db)
+    assert opened.undo_status().undo
+    assert [(data["noteId"], data["sortField"]) for name, data in events if name == "note.updated"] == [
+        (edited, "without a log")
+    ]
+
+
+def test_the_field_index_files_what_the_log_names(opened: Collection) -> None:
+    def same_as_anki(query: str) -> list[int]:
+        found = sorted(field_index.find_notes(opened, query))
+        assert found == sorted(int(i) for i in opened.find_notes(query)), query
+        return found
+
+    assert note_log.install(opened)
+    same_as_anki("front:word3")  # builds the index
+    recording = RecordingQueries(opened)
+    edited = int(opened.find_notes("front:word5")[0])
+    _edit(opened, edited, "word3")
+    added = _add(opened, "word3")
+    # Written as a sync or an import writes notes: dated long ago, with the server's usn.
+    old = int(opened.find_notes("front:word9")[0])
+    opened.db.execute("update notes set flds = ?, mod = 1000, usn = 7 where id = ?", "word3\x1fb", old)  # type: ignore[union-attr]
+    assert {edited, added, old} <= set(same_as_anki("front:word3"))
+    assert same_as_anki("front:word5") == []
+    assert recording.queries and recording.whole_table_reads() == []
+
+
+def test_the_server_starts_the_log_as_it_opens_the_collection(start_server: Any) -> None:
+    server = start_server()
+    assert server.on_collection(lambda col: note_log.installed(col.db))
+    client = HttpApiClient(server.port)
+    added = client.invoke("addNote", note=basic_note("logged"))
+    client.close()
+    assert server.on_collection(lambda col: note_log.written_since(col.db, "n.id", 0)) == ([[added]], 1)
+
+
+def test_in_steps_the_log_gives_what_one_statement_gives(opened: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(note_log, "PASS_ROWS", 3)
+    assert note_log.install(opened)
+    db: Any = opened.db
+    start = note_log.newest(db)
+    ids = [int(i) for i in opened.find_notes("front:word1*")]
+    for note_id in ids:
+        _edit(opened, note_id, f"edited {note_id}")
+    _edit(opened, ids[4], "edited again")  # its entry moves to the end
+    opened.remove_notes([NoteId(ids[7])])
+    statements: list[str] = []
+    all_rows = db.all
+
+    def counting(sql: str, *args: Any) -> Any:
+        statements.append(sql)
+        return all_rows(sql, *args)
+
+    monkeypatch.setattr(db, "all", counting)
+    in_steps = note_log.written_since(db, "n.id, n.sfld", start, in_steps=True)
+    assert len(statements) == -(-(len(ids) + 1) // 3)
+    assert in_steps == note_log.written_since(db, "n.id, n.sfld", start)
+    assert in_steps is not None
+    expected = [i for i in ids if i not in (ids[4], ids[7])] + [ids[4]]
+    assert [row[0] for row in in_steps[0]] == expected
+
+
+def test_a_scan_of_many_notes_written_counts_as_many(opened: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Inside Anki such a scan runs on the collection thread, in steps (addon/gui_events.py).
+    monkeypatch.setattr("ankiconnect_live.events.changes.PASS_ROWS", 10)
+    detector = ChangeDetector(lambda name, data: None)
+    detector.baseline(opened)
+    ids = [int(i) for i in opened.find_notes("")]
+    for count, note_id in enumerate(ids[:11], start=1):
+        changes = _edit(opened, note_id, "edited")
+        assert detector.reads_many_notes(opened, changes, "api") == (count > 10)
+    detector.scan(opened, changes)
+    assert not detector.reads_many_notes(opened, changes, "api")
