@@ -1,6 +1,6 @@
-"""Which notes were written lately, as SQLite itself saw them: temporary triggers on the notes table put the id
-of every note inserted or edited into a temporary table, each under a new number, so whoever remembers the
-number it read up to finds the notes written since through that table's key.
+"""Which notes were written lately, as SQLite itself saw them: temporary triggers on the notes table append the
+id of every note inserted or changed to a temporary table, each write under the next number, so whoever
+remembers the number it read up to finds the notes written since through that table's key.
 
 Without it, finding the notes a change touched means reading every note (no index on modification time), or, on
 a collection synced with AnkiWeb, the few Anki marks as changed locally (``local_changes.py``): 9 ms on 200k
@@ -8,10 +8,11 @@ short notes and 92 ms on 200k notes of 1 KB for each change on a collection neve
 
 Temporary objects belong to the connection alone: never written to the collection file, gone when it closes,
 unseen by Anki's sync and Check Database. The triggers write inside Anki's own statements, so a change rolled
-back takes its entries with it. Creating them goes through Anki's DB proxy, which then discards the undo queue
-and the study queues (as after any SQL an add-on writes): they are created only while there is nothing to undo
-or redo, as when a collection has just opened. A note has one entry, its latest, so the table holds at most one
-row per note written in this session.
+back takes its entries with it; appending costs about 1 µs per note written (keeping one entry per note, by a
+unique index, cost 3). Creating them goes through Anki's DB proxy, which then discards the undo queue and the
+study queues (as after any SQL an add-on writes): they are created only while there is nothing to undo or
+redo, as when a collection has just opened. The oldest entries go once there are ``KEEP`` more: a reader that
+fell that far behind is told so (``written_since`` gives None) and reads the notes some other way.
 """
 
 from __future__ import annotations
@@ -24,17 +25,27 @@ from .local_changes import PASS_ROWS
 if TYPE_CHECKING:
     from anki.collection import Collection
 
-__all__ = ["TABLE", "install", "installed", "newest", "unread", "written_since"]
+__all__ = ["KEEP", "TABLE", "install", "installed", "newest", "unread", "written_since"]
 
 TABLE = "ankiconnect_live_notes_written"
-# Edits that leave a note's content and date alone (a sync marking it synced sets usn only) are not entries.
-_SCHEMA = (
-    f"create temp table if not exists {TABLE} (seq integer primary key autoincrement, nid integer not null unique)",
-    f"create temp trigger if not exists {TABLE}_insert after insert on main.notes"
-    f" begin insert or replace into {TABLE} (nid) values (new.id); end",
-    f"create temp trigger if not exists {TABLE}_update after update of mid, mod, tags, flds on main.notes"
-    f" begin insert or replace into {TABLE} (nid) values (new.id); end",
-)
+KEEP = 100_000
+"""Entries kept at least (at most half as many again): readers read after every change, so far fewer wait."""
+
+
+def _schema() -> tuple[str, ...]:
+    return (
+        # Entries are numbered by rowid: only the oldest are ever deleted, so SQLite never gives a number twice.
+        f"create temp table if not exists {TABLE} (nid integer not null)",
+        f"create temp trigger if not exists {TABLE}_insert after insert on main.notes"
+        f" begin insert into {TABLE} (nid) values (new.id); end",
+        # Not for writes that leave a note's content, type and date alone (a sync marking it synced sets usn).
+        f"create temp trigger if not exists {TABLE}_update after update of mid, mod, tags, flds on main.notes"
+        " when old.mid is not new.mid or old.mod is not new.mod or old.tags is not new.tags"
+        f" or old.flds is not new.flds begin insert into {TABLE} (nid) values (new.id); end",
+        f"create temp trigger if not exists {TABLE}_trim after insert on {TABLE} when new.rowid % {KEEP // 2} = 0"
+        f" begin delete from {TABLE} where rowid <= new.rowid - {KEEP}; end",
+    )
+
 
 _LOGGED: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 """Connections (Anki's ``col.db``, new for each opening) with the triggers in place."""
@@ -55,7 +66,7 @@ def install(col: Collection) -> bool:
     status = col.undo_status()
     if status.undo or status.redo:
         return False
-    for statement in _SCHEMA:
+    for statement in _schema():
         db.execute(statement)
     _LOGGED[db] = True
     return True
@@ -63,30 +74,38 @@ def install(col: Collection) -> bool:
 
 def newest(db: Any) -> int:
     """The number of the latest entry (0 before any): notes written from now on come after it."""
-    return int(db.scalar(f"select coalesce(max(seq), 0) from temp.{TABLE}"))
+    return int(db.scalar(f"select coalesce(max(rowid), 0) from temp.{TABLE}"))
 
 
 def unread(db: Any, after: int) -> int:
-    """At most how many notes were written after entry ``after`` (one entry per write of a note, until a
-    later write of it replaces that entry)."""
+    """How many writes of notes came after entry ``after`` (a note written twice counts twice)."""
     return newest(db) - after
 
 
 def written_since(db: Any, columns: str, after: int, *, in_steps: bool = False) -> tuple[list[Any], int] | None:
-    """``columns`` of the notes (``n.``) written after entry ``after``, in the order of their latest writes, and
-    the number to ask from next time; None when this connection has no log (it was opened again). In one
-    statement, or ``in_steps`` of ``PASS_ROWS`` entries (inside Anki, whose window waits while one runs)."""
+    """``columns`` of the notes (``n.``, starting with ``n.id``) written after entry ``after``, each once, in the
+    order of their latest writes, and the number to ask from next time. None when this connection has no log
+    (it was opened again) or its entries from ``after`` on are gone (``KEEP``). In one statement, or
+    ``in_steps`` of ``PASS_ROWS`` entries (inside Anki, whose window waits for the collection while one runs)."""
     if db not in _LOGGED:
         return None
+    # A note deleted since it was written has no row any more: its id (``columns`` begin with it) reads null.
     read = (
-        f"select n.id is null, {columns} from temp.{TABLE} w left join notes n on n.id = w.nid"
-        " where w.seq > ? and w.seq <= ? order by w.seq"
+        f"select {columns} from temp.{TABLE} w left join notes n on n.id = w.nid"
+        " where w.rowid > ? and w.rowid <= ? order by w.rowid"
     )
     rows: list[Any] = []
-    low, high = after, newest(db)  # a note written again meanwhile moves past ``high``: read next time
+    low, high = after, newest(db)
     while low < high:
         step = min(high, low + PASS_ROWS) if in_steps else high
         rows += db.all(read, low, step)
         low = step
-    # A note deleted since it was written has no row any more.
-    return [row[1:] for row in rows if not row[0]], high
+    # Asked after reading: entries go oldest first, so none read was gone before if the next one is still here.
+    if high > after and db.scalar(f"select min(rowid) from temp.{TABLE}") > after + 1:
+        return None
+    latest: dict[int, Any] = {}
+    for row in rows:
+        if row[0] is not None:
+            latest.pop(row[0], None)
+            latest[row[0]] = row
+    return list(latest.values()), high

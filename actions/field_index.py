@@ -199,15 +199,16 @@ def _refresh(col: Collection, index: _Index) -> None:
 
 def _logged(index: _Index, db: Any) -> list[Any] | None:
     """The notes written since the last refresh, every one (imported, synced, restored by an undo), from the
-    connection's log; None without one."""
-    if index.log is None or index.log[0]() is not db:
-        return None
-    found = note_log.written_since(db, "n.id, n.mid, n.flds, n.tags", index.log[1], in_steps=pacing_on())
-    if found is None:
-        return None
-    rows, newest = found
-    index.log = (index.log[0], newest)
-    return rows
+    connection's log; None without one, or when it no longer reaches back that far (then the next refresh reads
+    from its newest entry)."""
+    if index.log is not None and index.log[0]() is db:
+        found = note_log.written_since(db, "n.id, n.mid, n.flds, n.tags", index.log[1], in_steps=pacing_on())
+        if found is not None:
+            rows, newest = found
+            index.log = (index.log[0], newest)
+            return rows
+    index.log = (weakref.ref(db), note_log.newest(db)) if note_log.installed(db) else None
+    return None
 
 
 def _add(index: _Index, rows: list[Sequence[Any]]) -> None:

@@ -58,6 +58,7 @@ def test_the_log_lives_in_the_connection_not_in_the_file(opened: Collection, col
     assert _objects(opened.db, "sqlite_temp_master") == [
         note_log.TABLE,
         f"{note_log.TABLE}_insert",
+        f"{note_log.TABLE}_trim",
         f"{note_log.TABLE}_update",
     ]
     assert _objects(opened.db, "sqlite_master") == []
@@ -91,6 +92,7 @@ def test_each_note_written_is_named_once_in_the_order_of_its_latest_write(opened
     _edit(opened, gone, "edited, then deleted")
     opened.remove_notes([NoteId(gone)])
     db.execute("update notes set usn = 5 where id = ?", synced)  # as a sync marks a note synced: no entry
+    db.execute("update notes set flds = flds, mod = mod where id = ?", synced)  # nothing changed: no entry
     found = note_log.written_since(db, "n.id, n.tags", start)
     assert found is not None
     rows, newest = found
@@ -252,3 +254,47 @@ def test_a_scan_of_many_notes_written_counts_as_many(opened: Collection, monkeyp
         assert detector.reads_many_notes(opened, changes, "api") == (count > 10)
     detector.scan(opened, changes)
     assert not detector.reads_many_notes(opened, changes, "api")
+
+
+def test_a_reader_that_fell_too_far_behind_is_told(opened: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ten entries kept at least, the oldest going at every fifth: a reader after them must read another way.
+    monkeypatch.setattr(note_log, "KEEP", 10)
+    assert note_log.install(opened)
+    db: Any = opened.db
+    ids = [int(i) for i in opened.find_notes("")][:36]
+    for note_id in ids[:20]:
+        _edit(opened, note_id, "edited")
+    assert db.list(f"select rowid from temp.{note_log.TABLE}") == list(range(11, 21))
+    found = note_log.written_since(db, "n.id", 10)
+    assert found is not None and [row[0] for row in found[0]] == ids[10:20]
+    assert note_log.written_since(db, "n.id", 9) is None  # entry 10 is gone
+    # The change scan then reads every note, once.
+    events: list[tuple[str, dict[str, Any]]] = []
+    detector = ChangeDetector(lambda name, data: events.append((name, data)))
+    detector.baseline(opened)
+    for note_id in ids[20:36]:
+        _edit(opened, note_id, "edited later")
+    recording = RecordingQueries(opened)
+    detector.scan(opened)
+    assert len(recording.whole_table_reads()) == 1
+    assert sorted(data["noteId"] for name, data in events if name == "note.updated") == sorted(ids[20:36])
+
+
+def test_the_field_index_reads_another_way_once_when_the_log_is_too_short(
+    opened: Collection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(note_log, "KEEP", 10)
+    assert note_log.install(opened)
+    assert sorted(field_index.find_notes(opened, "front:word3")) == [int(i) for i in opened.find_notes("front:word3")]
+    ids = [int(i) for i in opened.find_notes("front:word1*")]
+    for note_id in ids[:16]:
+        _edit(opened, note_id, "word3")
+    recording = RecordingQueries(opened)
+    assert sorted(field_index.find_notes(opened, "front:word3")) == sorted(
+        int(i) for i in opened.find_notes("front:word3")
+    )
+    assert len(recording.whole_table_reads()) == 1
+    recording.queries.clear()
+    _edit(opened, ids[16], "word3")
+    assert ids[16] in field_index.find_notes(opened, "front:word3")
+    assert recording.queries and recording.whole_table_reads() == []
