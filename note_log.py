@@ -18,33 +18,48 @@ fell that far behind is told so (``written_since`` gives None) and reads the not
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .local_changes import PASS_ROWS
 
 if TYPE_CHECKING:
     from anki.collection import Collection
 
-__all__ = ["KEEP", "TABLE", "install", "installed", "newest", "unread", "written_since"]
+__all__ = ["KEEP", "TABLE", "Written", "install", "installed", "newest", "unread", "written_since"]
 
 TABLE = "ankiconnect_live_notes_written"
 KEEP = 100_000
 """Entries kept at least (at most half as many again): readers read after every change, so far fewer wait."""
+_UPDATED, _INSERTED, _REPLACING = 0, 1, 2
+"""What each entry records: a note changed; a row inserted; an insert about to replace (or, told to ignore a
+row already there, to leave) the row of a note that exists: sync writes notes new or changed elsewhere so."""
 
 
 def _schema() -> tuple[str, ...]:
     return (
         # Entries are numbered by rowid: only the oldest are ever deleted, so SQLite never gives a number twice.
-        f"create temp table if not exists {TABLE} (nid integer not null)",
+        f"create temp table if not exists {TABLE} (nid integer not null, kind integer not null)",
+        f"create temp trigger if not exists {TABLE}_replace before insert on main.notes"
+        " when exists (select 1 from main.notes where id = new.id)"
+        f" begin insert into {TABLE} values (new.id, {_REPLACING}); end",
         f"create temp trigger if not exists {TABLE}_insert after insert on main.notes"
-        f" begin insert into {TABLE} (nid) values (new.id); end",
+        f" begin insert into {TABLE} values (new.id, {_INSERTED}); end",
         # Not for writes that leave a note's content, type and date alone (a sync marking it synced sets usn).
         f"create temp trigger if not exists {TABLE}_update after update of mid, mod, tags, flds on main.notes"
         " when old.mid is not new.mid or old.mod is not new.mod or old.tags is not new.tags"
-        f" or old.flds is not new.flds begin insert into {TABLE} (nid) values (new.id); end",
+        f" or old.flds is not new.flds begin insert into {TABLE} values (new.id, {_UPDATED}); end",
         f"create temp trigger if not exists {TABLE}_trim after insert on {TABLE} when new.rowid % {KEEP // 2} = 0"
         f" begin delete from {TABLE} where rowid <= new.rowid - {KEEP}; end",
     )
+
+
+class Written(NamedTuple):
+    rows: list[Any]
+    """The notes' columns, each note once, in the order of their latest writes."""
+    added: set[int]
+    """Which of them did not exist before (inserted, not over a note of the same id)."""
+    newest: int
+    """The entry to read after next time."""
 
 
 _LOGGED: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
@@ -82,16 +97,16 @@ def unread(db: Any, after: int) -> int:
     return newest(db) - after
 
 
-def written_since(db: Any, columns: str, after: int, *, in_steps: bool = False) -> tuple[list[Any], int] | None:
-    """``columns`` of the notes (``n.``, starting with ``n.id``) written after entry ``after``, each once, in the
-    order of their latest writes, and the number to ask from next time. None when this connection has no log
-    (it was opened again) or its entries from ``after`` on are gone (``KEEP``). In one statement, or
-    ``in_steps`` of ``PASS_ROWS`` entries (inside Anki, whose window waits for the collection while one runs)."""
+def written_since(db: Any, columns: str, after: int, *, in_steps: bool = False) -> Written | None:
+    """``columns`` of the notes (``n.``, starting with ``n.id``) written after entry ``after``. None when this
+    connection has no log (it was opened again) or its entries from ``after`` on are gone (``KEEP``). In one
+    statement, or ``in_steps`` of ``PASS_ROWS`` entries (inside Anki, whose window waits for the collection
+    while one runs)."""
     if db not in _LOGGED:
         return None
     # A note deleted since it was written has no row any more: its id (``columns`` begin with it) reads null.
     read = (
-        f"select {columns} from temp.{TABLE} w left join notes n on n.id = w.nid"
+        f"select w.kind, {columns} from temp.{TABLE} w left join notes n on n.id = w.nid"
         " where w.rowid > ? and w.rowid <= ? order by w.rowid"
     )
     rows: list[Any] = []
@@ -103,9 +118,15 @@ def written_since(db: Any, columns: str, after: int, *, in_steps: bool = False) 
     # Asked after reading: entries go oldest first, so none read was gone before if the next one is still here.
     if high > after and db.scalar(f"select min(rowid) from temp.{TABLE}") > after + 1:
         return None
+    first: dict[int, int] = {}
     latest: dict[int, Any] = {}
-    for row in rows:
-        if row[0] is not None:
-            latest.pop(row[0], None)
-            latest[row[0]] = row
-    return list(latest.values()), high
+    for kind, *row in rows:
+        note_id = row[0]
+        if note_id is None:
+            continue
+        first.setdefault(note_id, kind)
+        if kind != _REPLACING:  # alone, an insert that left the row as it was
+            latest.pop(note_id, None)
+            latest[note_id] = row
+    added = {note_id for note_id in latest if first[note_id] == _INSERTED}
+    return Written(list(latest.values()), added, high)

@@ -204,9 +204,8 @@ def _logged(index: _Index, db: Any) -> list[Any] | None:
     if index.log is not None and index.log[0]() is db:
         found = note_log.written_since(db, "n.id, n.mid, n.flds, n.tags", index.log[1], in_steps=pacing_on())
         if found is not None:
-            rows, newest = found
-            index.log = (index.log[0], newest)
-            return rows
+            index.log = (index.log[0], found.newest)
+            return found.rows
     index.log = (weakref.ref(db), note_log.newest(db)) if note_log.installed(db) else None
     return None
 

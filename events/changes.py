@@ -2,7 +2,8 @@
 
 After anything changed the collection (an API request, an operation in Anki's own screens, the reviewer)
 ``ChangeDetector.scan`` compares the collection with what it saw last time: new review-log rows are answers,
-notes modified since are added or updated notes, new graves are deletions, and the deck list is diffed. The
+notes written since (named by the connection's log, ``note_log``; without one, found by their modification
+dates) are added or updated notes, new graves are deletions, and the deck list is diffed. The
 same change therefore yields exactly one event whichever path made it. Runs on the collection's owner thread.
 """
 
@@ -232,9 +233,10 @@ class ChangeDetector:
         # This read takes only what telling changes apart needs; decks come after, for changed notes only.
         db = _db(col)
         logged = self._logged(col, db)
+        added: set[int] | None = None
         if logged is not None:
-            # What the log names, as the reads below would find it (those dated before ``since`` they omit).
-            rows = [row for row in logged if row[2] >= since]
+            # Every note written since, whatever its date (imported, brought by a sync, restored by an undo).
+            rows, added = logged.rows, logged.added
         elif self._local_only(col, changes, source):
             rows = db.all(f"select {NOTE_COLUMNS} from {notes_by_usn(db)} where usn = -1 and mod >= ?", since)
         else:
@@ -249,28 +251,31 @@ class ChangeDetector:
             seen.recent[note_id] = (mod, content)
             changed.append((mod, note_id, model_id, tags, sort_field))
         if changed:
-            self._publish_notes(col, sorted(changed))
+            self._publish_notes(col, sorted(changed), added)
         if settled > seen.note_mod:
             seen.note_mod = settled
             seen.recent = {note_id: known for note_id, known in seen.recent.items() if known[0] >= settled}
 
-    def _logged(self, col: Collection, db: Any) -> list[Any] | None:
+    def _logged(self, col: Collection, db: Any) -> note_log.Written | None:
         """The notes written since the last scan, from the log; None when this connection has none (the
         collection was opened again, as by a full sync), after starting one for the next scans."""
         seen = self._seen
         if seen.log_from is not None:
             found = note_log.written_since(db, _LOGGED_COLUMNS, seen.log_from, in_steps=self._pass_in_steps)
             if found is not None:
-                rows, seen.log_from = found
-                return rows
+                seen.log_from = found.newest
+                return found
         seen.log_from = note_log.newest(db) if note_log.install(col) else None
         return None
 
     def _every_note_since(self, db: Any, since: int) -> list[Any]:
         return every_note(db, NOTE_COLUMNS, "mod >= ?", since, in_steps=self._pass_in_steps)
 
-    def _publish_notes(self, col: Collection, changed: list[tuple[int, int, int, str, Any]]) -> None:
-        """note.added or note.updated for each changed note, in the order they were modified."""
+    def _publish_notes(
+        self, col: Collection, changed: list[tuple[int, int, int, str, Any]], added: set[int] | None
+    ) -> None:
+        """note.added or note.updated for each changed note, in the order they were modified: added are the
+        notes ``added`` names or, without such a list, notes newer than every note seen before."""
         db = _db(col)
         models = dict(db.all("select id, name from notetypes"))
         # A note's deck is its first card's; SQLite takes a bare column from the row min() picks.
@@ -294,7 +299,8 @@ class ChangeDetector:
                 "tags": tags.split(),
                 "sortField": str(sort_field),
             }
-            events.append(("note.added" if note_id > newest_before else "note.updated", data))
+            new = note_id in added if added is not None else note_id > newest_before
+            events.append(("note.added" if new else "note.updated", data))
         self._publish_all(events)
 
     def _one_by_one(self, events: list[tuple[str, dict[str, Any]]]) -> None:

@@ -58,6 +58,7 @@ def test_the_log_lives_in_the_connection_not_in_the_file(opened: Collection, col
     assert _objects(opened.db, "sqlite_temp_master") == [
         note_log.TABLE,
         f"{note_log.TABLE}_insert",
+        f"{note_log.TABLE}_replace",
         f"{note_log.TABLE}_trim",
         f"{note_log.TABLE}_update",
     ]
@@ -95,11 +96,12 @@ def test_each_note_written_is_named_once_in_the_order_of_its_latest_write(opened
     db.execute("update notes set flds = flds, mod = mod where id = ?", synced)  # nothing changed: no entry
     found = note_log.written_since(db, "n.id, n.tags", start)
     assert found is not None
-    rows, newest = found
+    rows, added, newest = found
     assert [row[0] for row in rows] == [second, first, tagged]
     assert rows[2][1].split() == ["a-tag"]
+    assert added == {first, second}
     assert newest == note_log.newest(db) == start + 5  # the deleted note's entry counts, and is passed
-    assert note_log.written_since(db, "n.id", newest) == ([], newest)
+    assert note_log.written_since(db, "n.id", newest) == ([], set(), newest)
 
 
 def test_a_change_rolled_back_leaves_no_entry(opened: Collection) -> None:
@@ -113,7 +115,7 @@ def test_a_change_rolled_back_leaves_no_entry(opened: Collection) -> None:
 
     with pytest.raises(RuntimeError):
         db.transact(failing)
-    assert note_log.written_since(db, "n.id", start) == ([], start)
+    assert note_log.written_since(db, "n.id", start) == ([], set(), start)
     assert opened.find_notes("front:x") == []
 
 
@@ -214,7 +216,7 @@ def test_the_server_starts_the_log_as_it_opens_the_collection(start_server: Any)
     client = HttpApiClient(server.port)
     added = client.invoke("addNote", note=basic_note("logged"))
     client.close()
-    assert server.on_collection(lambda col: note_log.written_since(col.db, "n.id", 0)) == ([[added]], 1)
+    assert server.on_collection(lambda col: note_log.written_since(col.db, "n.id", 0)) == ([[added]], {added}, 1)
 
 
 def test_in_steps_the_log_gives_what_one_statement_gives(opened: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -298,3 +300,76 @@ def test_the_field_index_reads_another_way_once_when_the_log_is_too_short(
     _edit(opened, ids[16], "word3")
     assert ids[16] in field_index.find_notes(opened, "front:word3")
     assert recording.queries and recording.whole_table_reads() == []
+
+
+def test_notes_inserted_over_a_note_of_their_id_are_not_new(opened: Collection) -> None:
+    # How a sync writes notes (insert or replace), and how an import skips a note it already has (or ignore).
+    assert note_log.install(opened)
+    db: Any = opened.db
+    start = note_log.newest(db)
+    replaced, copied, ignored = (int(i) for i in opened.find_notes("front:word2*")[:3])
+    new_id = db.scalar("select max(id) + 1000 from notes")
+    columns = "guid, mid, mod, usn, tags, flds, sfld, csum, flags, data"
+    db.execute(f"insert or replace into notes select id, {columns} from notes where id = ?", replaced)
+    db.execute(f"insert or replace into notes select ?, {columns} from notes where id = ?", new_id, copied)
+    db.execute(f"insert or ignore into notes select id, {columns} from notes where id = ?", ignored)
+    added = _add(opened, "added, then edited")
+    _edit(opened, added, "edited after being added")
+    found = note_log.written_since(db, "n.id", start)
+    assert found is not None
+    assert [row[0] for row in found.rows] == [replaced, new_id, added]
+    assert found.added == {new_id, added}
+
+
+def _watching(col: Collection) -> tuple[list[tuple[str, dict[str, Any]]], ChangeDetector]:
+    events: list[tuple[str, dict[str, Any]]] = []
+    detector = ChangeDetector(lambda name, data: events.append((name, data)))
+    detector.baseline(col)
+    assert note_log.installed(col.db)
+    return events, detector
+
+
+def _notes(events: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, int, str]]:
+    return [(name, data["noteId"], data["sortField"]) for name, data in events if name.startswith("note.")]
+
+
+def test_an_imported_deck_brings_one_note_added_each(opened: Collection, tmp_path: Path) -> None:
+    # An imported deck keeps its notes' own ids and dates, older than every note of the collection.
+    from anki.collection import ExportAnkiPackageOptions, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    source = Collection(str(tmp_path / "source.anki2"))
+    ids = [_add(source, f"imported {i}") for i in range(3)]
+    for position, note_id in enumerate(ids):
+        source.db.execute("update notes set mod = ? where id = ?", 1000 + position, note_id)  # type: ignore[union-attr]
+    package = str(tmp_path / "older.apkg")
+    options = ExportAnkiPackageOptions(with_scheduling=False, with_deck_configs=False, with_media=False, legacy=False)
+    source.export_anki_package(out_path=package, options=options, limit=None)
+    source.close()
+    events, detector = _watching(opened)
+    request = ImportAnkiPackageRequest(package_path=package, options=ImportAnkiPackageOptions())
+    detector.scan(opened, opened.import_anki_package(request).changes)
+    # (Anki gives an imported note a new id where its own is taken.)
+    assert [(name, front) for name, _, front in _notes(events)] == [("note.added", f"imported {i}") for i in range(3)]
+
+
+def test_an_undone_edit_is_an_update(opened: Collection) -> None:
+    # Undo puts the note back as it was, modification date included.
+    events, detector = _watching(opened)
+    note_id = int(opened.find_notes("front:word4")[0])
+    detector.scan(opened, _edit(opened, note_id, "edited"))
+    detector.scan(opened, opened.undo().changes)
+    assert _notes(events) == [("note.updated", note_id, "edited"), ("note.updated", note_id, "word4")]
+
+
+def test_notes_a_sync_brings_are_reported_whatever_their_date(opened: Collection) -> None:
+    # Written as a sync writes them: edited elsewhere long ago (an existing note), or new there.
+    events, detector = _watching(opened)
+    db: Any = opened.db
+    edited, copied = (int(i) for i in opened.find_notes("front:word5*")[:2])
+    new_id = db.scalar("select max(id) + 1000 from notes")
+    db.execute("update notes set flds = 'from elsewhere' || char(31), sfld = 'from elsewhere' where id = ?", edited)
+    db.execute("update notes set mod = 1000, usn = 7 where id = ?", edited)
+    columns = "guid || 'new', mid, 1000, 7, tags, 'new elsewhere' || char(31), 'new elsewhere', csum, flags, data"
+    db.execute(f"insert or replace into notes select ?, {columns} from notes where id = ?", new_id, copied)
+    detector.scan(opened, source="sync")
+    assert _notes(events) == [("note.updated", edited, "from elsewhere"), ("note.added", new_id, "new elsewhere")]
