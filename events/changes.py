@@ -179,8 +179,8 @@ class ChangeDetector:
             self._publish("collection.changed", {"changes": names, "source": source})
         if _wants(changes, "card"):
             self._answers(col)
-        # Reading notes scans the whole table (no index on mod): only when notes may have changed, not on
-        # every answer.
+        # Only when notes may have changed, not on every answer: without the log, reading notes means reading
+        # the whole table (no index on mod).
         if _wants(changes, *NOTE_FLAGS):
             self._notes(col, changes, source)
         if source == "sync":
