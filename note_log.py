@@ -30,9 +30,10 @@ __all__ = ["KEEP", "TABLE", "Written", "install", "installed", "newest", "unread
 TABLE = "ankiconnect_live_notes_written"
 KEEP = 100_000
 """Entries kept at least (at most half as many again): readers read after every change, so far fewer wait."""
-_UPDATED, _INSERTED, _REPLACING = 0, 1, 2
+_UPDATED, _INSERTED, _REPLACING, _DELETED = 0, 1, 2, 3
 """What each entry records: a note changed; a row inserted; an insert about to replace (or, told to ignore a
-row already there, to leave) the row of a note that exists: sync writes notes new or changed elsewhere so."""
+row already there, to leave) the row of a note that exists, as a sync writes notes new or changed elsewhere;
+a row deleted (by Anki, which leaves a grave until the next sync, or by a sync, which leaves none)."""
 
 
 def _schema() -> tuple[str, ...]:
@@ -48,6 +49,8 @@ def _schema() -> tuple[str, ...]:
         f"create temp trigger if not exists {TABLE}_update after update of mid, mod, tags, flds on main.notes"
         " when old.mid is not new.mid or old.mod is not new.mod or old.tags is not new.tags"
         f" or old.flds is not new.flds begin insert into {TABLE} values (new.id, {_UPDATED}); end",
+        f"create temp trigger if not exists {TABLE}_delete after delete on main.notes"
+        f" begin insert into {TABLE} values (old.id, {_DELETED}); end",
         f"create temp trigger if not exists {TABLE}_trim after insert on {TABLE} when new.rowid % {KEEP // 2} = 0"
         f" begin delete from {TABLE} where rowid <= new.rowid - {KEEP}; end",
     )
@@ -58,6 +61,8 @@ class Written(NamedTuple):
     """The notes' columns, each note once, in the order of their latest writes."""
     added: set[int]
     """Which of them did not exist before (inserted, not over a note of the same id)."""
+    deleted: list[int]
+    """Notes that existed before and no longer do, in the order they went."""
     newest: int
     """The entry to read after next time."""
 
@@ -98,15 +103,15 @@ def unread(db: Any, after: int) -> int:
 
 
 def written_since(db: Any, columns: str, after: int, *, in_steps: bool = False) -> Written | None:
-    """``columns`` of the notes (``n.``, starting with ``n.id``) written after entry ``after``. None when this
-    connection has no log (it was opened again) or its entries from ``after`` on are gone (``KEEP``). In one
-    statement, or ``in_steps`` of ``PASS_ROWS`` entries (inside Anki, whose window waits for the collection
-    while one runs)."""
+    """``columns`` of the notes (``n.``, starting with ``n.id``) written after entry ``after``, and the notes
+    deleted since. None when this connection has no log (it was opened again) or its entries from ``after`` on
+    are gone (``KEEP``). In one statement, or ``in_steps`` of ``PASS_ROWS`` entries (inside Anki, whose window
+    waits for the collection while one runs)."""
     if db not in _LOGGED:
         return None
-    # A note deleted since it was written has no row any more: its id (``columns`` begin with it) reads null.
+    # A note deleted since has no row any more: its columns read null.
     read = (
-        f"select w.kind, {columns} from temp.{TABLE} w left join notes n on n.id = w.nid"
+        f"select w.nid, w.kind, {columns} from temp.{TABLE} w left join notes n on n.id = w.nid"
         " where w.rowid > ? and w.rowid <= ? order by w.rowid"
     )
     rows: list[Any] = []
@@ -120,13 +125,16 @@ def written_since(db: Any, columns: str, after: int, *, in_steps: bool = False) 
         return None
     first: dict[int, int] = {}
     latest: dict[int, Any] = {}
-    for kind, *row in rows:
-        note_id = row[0]
-        if note_id is None:
-            continue
+    gone: dict[int, None] = {}
+    for note_id, kind, *row in rows:
         first.setdefault(note_id, kind)
-        if kind != _REPLACING:  # alone, an insert that left the row as it was
+        if row[0] is None:  # deleted since
+            gone.pop(note_id, None)
+            gone[note_id] = None
+        elif kind != _REPLACING:  # alone, an insert that left the row as it was
             latest.pop(note_id, None)
             latest[note_id] = row
     added = {note_id for note_id in latest if first[note_id] == _INSERTED}
-    return Written(list(latest.values()), added, high)
+    # A note inserted after ``after`` and gone again was never there for the reader.
+    deleted = [note_id for note_id in gone if first[note_id] != _INSERTED]
+    return Written(list(latest.values()), added, deleted, high)

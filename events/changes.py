@@ -3,7 +3,8 @@
 After anything changed the collection (an API request, an operation in Anki's own screens, the reviewer)
 ``ChangeDetector.scan`` compares the collection with what it saw last time: new review-log rows are answers,
 notes written since (named by the connection's log, ``note_log``; without one, found by their modification
-dates) are added or updated notes, new graves are deletions, and the deck list is diffed. The
+dates) are added or updated notes, notes gone since (the log again; without one, new graves) are deletions,
+and the deck list is diffed. The
 same change therefore yields exactly one event whichever path made it. Runs on the collection's owner thread.
 """
 
@@ -134,17 +135,15 @@ class ChangeDetector:
             log.exception("could not work out what changed")
 
     def reads_many_notes(self, col: Collection, changes: OpChanges | None, source: str) -> bool:
-        """Whether scanning these changes would read many notes: more than ``PASS_ROWS`` written since the last
-        scan, or (where the connection has no log of notes written) the whole notes table, unless on a
+        """Whether scanning these changes would read many notes: more than ``PASS_ROWS`` written or deleted since
+        the last scan, or (where the connection has no log of notes written) the whole notes table, unless on a
         collection synced lately the usn index finds them. Takes no lock: a scan running meanwhile on another
         thread does not hold up the caller (Anki's main thread)."""
         try:
-            if not _wants(changes, *NOTE_FLAGS):
-                return False
             db, log_from = _db(col), self._seen.log_from
             if log_from is not None and note_log.installed(db):
-                return note_log.unread(db, log_from) > PASS_ROWS
-            return not self._local_only(col, changes, source)
+                return _wants(changes, *NOTE_FLAGS, "card", "deck") and note_log.unread(db, log_from) > PASS_ROWS
+            return _wants(changes, *NOTE_FLAGS) and not self._local_only(col, changes, source)
         except Exception:
             log.exception("could not tell what a scan would read")
             return False
@@ -181,12 +180,14 @@ class ChangeDetector:
             self._answers(col)
         # Only when notes may have changed, not on every answer: without the log, reading notes means reading
         # the whole table (no index on mod).
-        if _wants(changes, *NOTE_FLAGS):
-            self._notes(col, changes, source)
+        notes, gone = _wants(changes, *NOTE_FLAGS), _wants(changes, "note", "card", "deck")
+        logged = self._logged(col, _db(col)) if notes or gone else None
+        if notes or logged is not None and logged.rows:
+            self._notes(col, changes, source, logged)
         if source == "sync":
             self._seen.sync_from = None
-        if _wants(changes, "note", "card", "deck"):
-            self._deletions(col)
+        if gone or logged is not None and logged.deleted:
+            self._deletions(col, logged)
         if _wants(changes, "deck"):
             self._decks(col)
         if _wants(changes, "study_queues", "card", "deck"):
@@ -226,13 +227,12 @@ class ChangeDetector:
                 },
             )
 
-    def _notes(self, col: Collection, changes: OpChanges | None, source: str) -> None:
+    def _notes(self, col: Collection, changes: OpChanges | None, source: str, logged: note_log.Written | None) -> None:
         seen = self._seen
         settled = settled_second()  # taken before reading: whatever changes after the read is modified later
         since = seen.note_mod if seen.sync_from is None else min(seen.note_mod, seen.sync_from)
         # This read takes only what telling changes apart needs; decks come after, for changed notes only.
         db = _db(col)
-        logged = self._logged(col, db)
         added: set[int] | None = None
         if logged is not None:
             # Every note written since, whatever its date (imported, brought by a sync, restored by an undo).
@@ -307,12 +307,17 @@ class ChangeDetector:
         for name, data in events:
             self._publish(name, data)
 
-    def _deletions(self, col: Collection) -> None:
-        # Anki leaves a grave for every deleted note until the next sync; new graves are new deletions.
-        graves = set(_db(col).list("select oid from graves where type = ?", GRAVE_NOTE))
-        for note_id in sorted(graves - self._seen.graves):
+    def _deletions(self, col: Collection, logged: note_log.Written | None) -> None:
+        if logged is not None:
+            deleted = logged.deleted
+            self._seen.graves.update(deleted)  # as a read of the graves would find them, should the log go
+        else:
+            # Anki leaves a grave for every deleted note until the next sync; new graves are new deletions.
+            graves = set(_db(col).list("select oid from graves where type = ?", GRAVE_NOTE))
+            deleted = sorted(graves - self._seen.graves)
+            self._seen.graves = graves
+        for note_id in deleted:
             self._publish("note.deleted", {"noteId": note_id})
-        self._seen.graves = graves
 
     def _decks(self, col: Collection) -> None:
         now = {d.id: d.name for d in col.decks.all_names_and_ids()}

@@ -57,6 +57,7 @@ def test_the_log_lives_in_the_connection_not_in_the_file(opened: Collection, col
     assert note_log.install(opened)
     assert _objects(opened.db, "sqlite_temp_master") == [
         note_log.TABLE,
+        f"{note_log.TABLE}_delete",
         f"{note_log.TABLE}_insert",
         f"{note_log.TABLE}_replace",
         f"{note_log.TABLE}_trim",
@@ -96,12 +97,13 @@ def test_each_note_written_is_named_once_in_the_order_of_its_latest_write(opened
     db.execute("update notes set flds = flds, mod = mod where id = ?", synced)  # nothing changed: no entry
     found = note_log.written_since(db, "n.id, n.tags", start)
     assert found is not None
-    rows, added, newest = found
+    rows, added, deleted, newest = found
     assert [row[0] for row in rows] == [second, first, tagged]
     assert rows[2][1].split() == ["a-tag"]
     assert added == {first, second}
-    assert newest == note_log.newest(db) == start + 5  # the deleted note's entry counts, and is passed
-    assert note_log.written_since(db, "n.id", newest) == ([], set(), newest)
+    assert deleted == [gone]
+    assert newest == note_log.newest(db) == start + 6  # the deleted note's entries count, and are passed
+    assert note_log.written_since(db, "n.id", newest) == ([], set(), [], newest)
 
 
 def test_a_change_rolled_back_leaves_no_entry(opened: Collection) -> None:
@@ -115,7 +117,7 @@ def test_a_change_rolled_back_leaves_no_entry(opened: Collection) -> None:
 
     with pytest.raises(RuntimeError):
         db.transact(failing)
-    assert note_log.written_since(db, "n.id", start) == ([], set(), start)
+    assert note_log.written_since(db, "n.id", start) == ([], set(), [], start)
     assert opened.find_notes("front:x") == []
 
 
@@ -216,7 +218,7 @@ def test_the_server_starts_the_log_as_it_opens_the_collection(start_server: Any)
     client = HttpApiClient(server.port)
     added = client.invoke("addNote", note=basic_note("logged"))
     client.close()
-    assert server.on_collection(lambda col: note_log.written_since(col.db, "n.id", 0)) == ([[added]], {added}, 1)
+    assert server.on_collection(lambda col: note_log.written_since(col.db, "n.id", 0)) == ([[added]], {added}, [], 1)
 
 
 def test_in_steps_the_log_gives_what_one_statement_gives(opened: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -373,3 +375,25 @@ def test_notes_a_sync_brings_are_reported_whatever_their_date(opened: Collection
     db.execute(f"insert or replace into notes select ?, {columns} from notes where id = ?", new_id, copied)
     detector.scan(opened, source="sync")
     assert _notes(events) == [("note.updated", edited, "from elsewhere"), ("note.added", new_id, "new elsewhere")]
+
+
+def test_notes_gone_are_deletions_with_or_without_a_grave(opened: Collection) -> None:
+    # Anki leaves a grave for a note it deletes (until the next sync); a sync deleting a note leaves none.
+    from anki.notes import NoteId
+
+    events, detector = _watching(opened)
+    with_grave, by_sync = (int(i) for i in opened.find_notes("front:word6*")[:2])
+    detector.scan(opened, opened.remove_notes([NoteId(with_grave)]))
+    opened.db.execute("delete from notes where id = ?", by_sync)  # type: ignore[union-attr]
+    passing = _add(opened, "added, then deleted before any scan")
+    opened.remove_notes([NoteId(passing)])
+    detector.scan(opened)
+    undone = _add(opened, "added, then undone")
+    detector.scan(opened)
+    detector.scan(opened, opened.undo().changes)
+    assert [(name, data["noteId"]) for name, data in events if name.startswith("note.")] == [
+        ("note.deleted", with_grave),
+        ("note.deleted", by_sync),
+        ("note.added", undone),
+        ("note.deleted", undone),
+    ]
