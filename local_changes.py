@@ -1,6 +1,7 @@
-"""Finding the notes changed lately: from which second to look (``settled_second``), on a synced collection
-through Anki's index on ``usn`` rather than by reading every note, and otherwise by one pass over the notes
-table (``every_note``), in steps inside Anki.
+"""Finding the notes changed lately where the connection has no log of the notes written (``note_log.py``,
+which names them at once): from which second to look (``settled_second``), on a synced collection through
+Anki's index on ``usn`` rather than by reading every note, and otherwise by one pass over the notes table
+(``every_note``), in steps inside Anki.
 
 Anki marks each note it changes locally with usn -1 until the next sync, and indexes that column
 (``ix_notes_usn``). On a collection synced with AnkiWeb few notes carry -1, so the index finds them at once where
