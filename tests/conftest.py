@@ -5,15 +5,19 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from note_log_support import NOTES, add
 from study_day import start_study_day_far_from_now
 from support import ApiClient, HttpApiClient, RunningServer, WsApiClient
 
 from ankiconnect_live.app import App
 from ankiconnect_live.headless import HeadlessRuntime
 from ankiconnect_live.settings import load_settings
+
+if TYPE_CHECKING:
+    from anki.collection import Collection
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +83,20 @@ def client(request: pytest.FixtureRequest, server: RunningServer) -> Iterator[Ap
     api: ApiClient = HttpApiClient(server.port) if request.param == "http" else WsApiClient(server.ws_url)
     yield api
     api.close()
+
+
+@pytest.fixture
+def opened(collection_path: Path) -> Iterator[Collection]:
+    """A collection of notes never synced (every note marked as a local change), just opened: nothing to undo,
+    so the log of notes written (note_log.py) can begin."""
+    from anki.collection import Collection
+
+    col = Collection(str(collection_path))
+    for i in range(NOTES):
+        add(col, f"word{i}")
+    col.close()
+    col = Collection(str(collection_path))
+    try:
+        yield col
+    finally:
+        col.close()

@@ -5,48 +5,19 @@ reading every note of a collection never synced."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from anki.collection import Collection
 from anki.notes import NoteId
+from note_log_support import add, edit
 from query_plans import RecordingQueries
 from support import HttpApiClient, basic_note
 
 from ankiconnect_live import note_log
 from ankiconnect_live.actions import field_index
 from ankiconnect_live.events.changes import ChangeDetector
-
-NOTES = 300
-
-
-def _add(col: Collection, front: str) -> int:
-    note = col.new_note(col.models.by_name("Basic"))  # type: ignore[arg-type]
-    note["Front"] = front
-    col.add_note(note, 1)  # type: ignore[arg-type]
-    return int(note.id)
-
-
-def _edit(col: Collection, note_id: int, front: str) -> Any:
-    note = col.get_note(note_id)  # type: ignore[arg-type]
-    note["Front"] = front
-    return col.update_note(note)
-
-
-@pytest.fixture
-def opened(collection_path: Path) -> Iterator[Collection]:
-    """A collection of notes never synced (every note marked as a local change), just opened."""
-    col = Collection(str(collection_path))
-    for i in range(NOTES):
-        _add(col, f"word{i}")
-    col.close()
-    col = Collection(str(collection_path))
-    try:
-        yield col
-    finally:
-        col.close()
 
 
 def _objects(db: Any, table: str) -> list[str]:
@@ -74,7 +45,7 @@ def test_the_log_lives_in_the_connection_not_in_the_file(opened: Collection, col
 
 
 def test_it_is_set_up_only_while_nothing_could_be_undone_or_redone(opened: Collection) -> None:
-    _add(opened, "to undo")
+    add(opened, "to undo")
     assert not note_log.install(opened)
     assert opened.undo_status().undo  # still there
     opened.undo()
@@ -87,11 +58,11 @@ def test_each_note_written_is_named_once_in_the_order_of_its_latest_write(opened
     assert note_log.install(opened)
     db: Any = opened.db
     start = note_log.newest(db)
-    first, second = _add(opened, "first"), _add(opened, "second")
-    _edit(opened, first, "first, edited")
+    first, second = add(opened, "first"), add(opened, "second")
+    edit(opened, first, "first, edited")
     tagged, synced, gone = (int(i) for i in opened.find_notes("front:word1*")[:3])
     opened.tags.bulk_add([NoteId(tagged)], "a-tag")
-    _edit(opened, gone, "edited, then deleted")
+    edit(opened, gone, "edited, then deleted")
     opened.remove_notes([NoteId(gone)])
     db.execute("update notes set usn = 5 where id = ?", synced)  # as a sync marks a note synced: no entry
     db.execute("update notes set flds = flds, mod = mod where id = ?", synced)  # nothing changed: no entry
@@ -128,10 +99,10 @@ def test_the_change_scan_reads_only_the_notes_written(opened: Collection) -> Non
     assert note_log.installed(opened.db)
     recording = RecordingQueries(opened)
     edited = int(opened.find_notes("front:word7")[0])
-    changes = _edit(opened, edited, "edited")
+    changes = edit(opened, edited, "edited")
     assert not detector.reads_many_notes(opened, changes, "api")
     detector.scan(opened, changes)
-    added = _add(opened, "added")
+    added = add(opened, "added")
     detector.scan(opened)
     assert [(name, data["noteId"], data["sortField"]) for name, data in events if name.startswith("note.")] == [
         ("note.updated", edited, "edited"),
@@ -146,7 +117,7 @@ def test_the_change_scan_still_tells_a_second_edit_within_one_second(opened: Col
     detector.baseline(opened)
     note_id = int(opened.find_notes("front:word3")[0])
     for front in ("once", "twice"):
-        detector.scan(opened, _edit(opened, note_id, front))
+        detector.scan(opened, edit(opened, note_id, front))
     detector.scan(opened)  # nothing new
     assert [data["sortField"] for name, data in events if name == "note.updated"] == ["once", "twice"]
 
@@ -171,7 +142,7 @@ def test_a_collection_opened_again_is_read_whole_once_then_through_a_new_log(ope
     assert note_log.installed(opened.db)
     recording.queries.clear()
     edited = int(opened.find_notes("front:word2")[0])
-    detector.scan(opened, _edit(opened, edited, "through the new log"))
+    detector.scan(opened, edit(opened, edited, "through the new log"))
     assert recording.queries and recording.whole_table_reads() == []
     assert [(data["noteId"], data["sortField"]) for name, data in events if name == "note.updated"] == [
         (edited, "through the new log")
@@ -182,7 +153,7 @@ def test_without_a_log_edits_are_still_found(opened: Collection) -> None:
     # Opened again with a step to undo already (the log would cost it): notes are read as before.
     events, detector = _reopened_with_a_detector(opened)
     edited = int(opened.find_notes("front:word2")[0])
-    changes = _edit(opened, edited, "without a log")
+    changes = edit(opened, edited, "without a log")
     assert detector.reads_many_notes(opened, changes, "api")
     detector.scan(opened, changes)
     assert not note_log.installed(opened.db)
@@ -202,8 +173,8 @@ def test_the_field_index_files_what_the_log_names(opened: Collection) -> None:
     same_as_anki("front:word3")  # builds the index
     recording = RecordingQueries(opened)
     edited = int(opened.find_notes("front:word5")[0])
-    _edit(opened, edited, "word3")
-    added = _add(opened, "word3")
+    edit(opened, edited, "word3")
+    added = add(opened, "word3")
     # Written as a sync or an import writes notes: dated long ago, with the server's usn.
     old = int(opened.find_notes("front:word9")[0])
     opened.db.execute("update notes set flds = ?, mod = 1000, usn = 7 where id = ?", "word3\x1fb", old)  # type: ignore[union-attr]
@@ -228,8 +199,8 @@ def test_in_steps_the_log_gives_what_one_statement_gives(opened: Collection, mon
     start = note_log.newest(db)
     ids = [int(i) for i in opened.find_notes("front:word1*")]
     for note_id in ids:
-        _edit(opened, note_id, f"edited {note_id}")
-    _edit(opened, ids[4], "edited again")  # its entry moves to the end
+        edit(opened, note_id, f"edited {note_id}")
+    edit(opened, ids[4], "edited again")  # its entry moves to the end
     opened.remove_notes([NoteId(ids[7])])
     statements: list[str] = []
     all_rows = db.all
@@ -254,7 +225,7 @@ def test_a_scan_of_many_notes_written_counts_as_many(opened: Collection, monkeyp
     detector.baseline(opened)
     ids = [int(i) for i in opened.find_notes("")]
     for count, note_id in enumerate(ids[:11], start=1):
-        changes = _edit(opened, note_id, "edited")
+        changes = edit(opened, note_id, "edited")
         assert detector.reads_many_notes(opened, changes, "api") == (count > 10)
     detector.scan(opened, changes)
     assert not detector.reads_many_notes(opened, changes, "api")
@@ -267,7 +238,7 @@ def test_a_reader_that_fell_too_far_behind_is_told(opened: Collection, monkeypat
     db: Any = opened.db
     ids = [int(i) for i in opened.find_notes("")][:36]
     for note_id in ids[:20]:
-        _edit(opened, note_id, "edited")
+        edit(opened, note_id, "edited")
     assert db.list(f"select rowid from temp.{note_log.TABLE}") == list(range(11, 21))
     found = note_log.written_since(db, "n.id", 10)
     assert found is not None and [row[0] for row in found[0]] == ids[10:20]
@@ -277,7 +248,7 @@ def test_a_reader_that_fell_too_far_behind_is_told(opened: Collection, monkeypat
     detector = ChangeDetector(lambda name, data: events.append((name, data)))
     detector.baseline(opened)
     for note_id in ids[20:36]:
-        _edit(opened, note_id, "edited later")
+        edit(opened, note_id, "edited later")
     recording = RecordingQueries(opened)
     detector.scan(opened)
     assert len(recording.whole_table_reads()) == 1
@@ -292,14 +263,14 @@ def test_the_field_index_reads_another_way_once_when_the_log_is_too_short(
     assert sorted(field_index.find_notes(opened, "front:word3")) == [int(i) for i in opened.find_notes("front:word3")]
     ids = [int(i) for i in opened.find_notes("front:word1*")]
     for note_id in ids[:16]:
-        _edit(opened, note_id, "word3")
+        edit(opened, note_id, "word3")
     recording = RecordingQueries(opened)
     assert sorted(field_index.find_notes(opened, "front:word3")) == sorted(
         int(i) for i in opened.find_notes("front:word3")
     )
     assert len(recording.whole_table_reads()) == 1
     recording.queries.clear()
-    _edit(opened, ids[16], "word3")
+    edit(opened, ids[16], "word3")
     assert ids[16] in field_index.find_notes(opened, "front:word3")
     assert recording.queries and recording.whole_table_reads() == []
 
@@ -315,85 +286,9 @@ def test_notes_inserted_over_a_note_of_their_id_are_not_new(opened: Collection) 
     db.execute(f"insert or replace into notes select id, {columns} from notes where id = ?", replaced)
     db.execute(f"insert or replace into notes select ?, {columns} from notes where id = ?", new_id, copied)
     db.execute(f"insert or ignore into notes select id, {columns} from notes where id = ?", ignored)
-    added = _add(opened, "added, then edited")
-    _edit(opened, added, "edited after being added")
+    added = add(opened, "added, then edited")
+    edit(opened, added, "edited after being added")
     found = note_log.written_since(db, "n.id", start)
     assert found is not None
     assert [row[0] for row in found.rows] == [replaced, new_id, added]
     assert found.added == {new_id, added}
-
-
-def _watching(col: Collection) -> tuple[list[tuple[str, dict[str, Any]]], ChangeDetector]:
-    events: list[tuple[str, dict[str, Any]]] = []
-    detector = ChangeDetector(lambda name, data: events.append((name, data)))
-    detector.baseline(col)
-    assert note_log.installed(col.db)
-    return events, detector
-
-
-def _notes(events: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, int, str]]:
-    return [(name, data["noteId"], data["sortField"]) for name, data in events if name.startswith("note.")]
-
-
-def test_an_imported_deck_brings_one_note_added_each(opened: Collection, tmp_path: Path) -> None:
-    # An imported deck keeps its notes' own ids and dates, older than every note of the collection.
-    from anki.collection import ExportAnkiPackageOptions, ImportAnkiPackageOptions, ImportAnkiPackageRequest
-
-    source = Collection(str(tmp_path / "source.anki2"))
-    ids = [_add(source, f"imported {i}") for i in range(3)]
-    for position, note_id in enumerate(ids):
-        source.db.execute("update notes set mod = ? where id = ?", 1000 + position, note_id)  # type: ignore[union-attr]
-    package = str(tmp_path / "older.apkg")
-    options = ExportAnkiPackageOptions(with_scheduling=False, with_deck_configs=False, with_media=False, legacy=False)
-    source.export_anki_package(out_path=package, options=options, limit=None)
-    source.close()
-    events, detector = _watching(opened)
-    request = ImportAnkiPackageRequest(package_path=package, options=ImportAnkiPackageOptions())
-    detector.scan(opened, opened.import_anki_package(request).changes)
-    # (Anki gives an imported note a new id where its own is taken.)
-    assert [(name, front) for name, _, front in _notes(events)] == [("note.added", f"imported {i}") for i in range(3)]
-
-
-def test_an_undone_edit_is_an_update(opened: Collection) -> None:
-    # Undo puts the note back as it was, modification date included.
-    events, detector = _watching(opened)
-    note_id = int(opened.find_notes("front:word4")[0])
-    detector.scan(opened, _edit(opened, note_id, "edited"))
-    detector.scan(opened, opened.undo().changes)
-    assert _notes(events) == [("note.updated", note_id, "edited"), ("note.updated", note_id, "word4")]
-
-
-def test_notes_a_sync_brings_are_reported_whatever_their_date(opened: Collection) -> None:
-    # Written as a sync writes them: edited elsewhere long ago (an existing note), or new there.
-    events, detector = _watching(opened)
-    db: Any = opened.db
-    edited, copied = (int(i) for i in opened.find_notes("front:word5*")[:2])
-    new_id = db.scalar("select max(id) + 1000 from notes")
-    db.execute("update notes set flds = 'from elsewhere' || char(31), sfld = 'from elsewhere' where id = ?", edited)
-    db.execute("update notes set mod = 1000, usn = 7 where id = ?", edited)
-    columns = "guid || 'new', mid, 1000, 7, tags, 'new elsewhere' || char(31), 'new elsewhere', csum, flags, data"
-    db.execute(f"insert or replace into notes select ?, {columns} from notes where id = ?", new_id, copied)
-    detector.scan(opened, source="sync")
-    assert _notes(events) == [("note.updated", edited, "from elsewhere"), ("note.added", new_id, "new elsewhere")]
-
-
-def test_notes_gone_are_deletions_with_or_without_a_grave(opened: Collection) -> None:
-    # Anki leaves a grave for a note it deletes (until the next sync); a sync deleting a note leaves none.
-    from anki.notes import NoteId
-
-    events, detector = _watching(opened)
-    with_grave, by_sync = (int(i) for i in opened.find_notes("front:word6*")[:2])
-    detector.scan(opened, opened.remove_notes([NoteId(with_grave)]))
-    opened.db.execute("delete from notes where id = ?", by_sync)  # type: ignore[union-attr]
-    passing = _add(opened, "added, then deleted before any scan")
-    opened.remove_notes([NoteId(passing)])
-    detector.scan(opened)
-    undone = _add(opened, "added, then undone")
-    detector.scan(opened)
-    detector.scan(opened, opened.undo().changes)
-    assert [(name, data["noteId"]) for name, data in events if name.startswith("note.")] == [
-        ("note.deleted", with_grave),
-        ("note.deleted", by_sync),
-        ("note.added", undone),
-        ("note.deleted", undone),
-    ]
