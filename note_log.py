@@ -56,6 +56,12 @@ def _schema() -> tuple[str, ...]:
     )
 
 
+_TRIGGERS = (
+    f"select count() from sqlite_temp_master where type = 'trigger' and name like '{TABLE}%' and tbl_name = 'notes'"
+)
+"""How many of the triggers are on the notes table."""
+
+
 class Written(NamedTuple):
     rows: list[Any]
     """The notes' columns, each note once, in the order of their latest writes."""
@@ -108,6 +114,11 @@ def written_since(db: Any, columns: str, after: int, *, in_steps: bool = False) 
     are gone (``KEEP``). In one statement, or ``in_steps`` of ``PASS_ROWS`` entries (inside Anki, whose window
     waits for the collection while one runs)."""
     if db not in _LOGGED:
+        return None
+    if db.scalar(_TRIGGERS) != sum(" on main.notes" in statement for statement in _schema()):
+        # Gone with the table they watch (should anything in Anki ever drop and rebuild it): set up again,
+        # where nothing would be lost, at the reader's next ``install``.
+        del _LOGGED[db]
         return None
     # A note deleted since has no row any more: its columns read null.
     read = (

@@ -292,3 +292,25 @@ def test_notes_inserted_over_a_note_of_their_id_are_not_new(opened: Collection) 
     assert found is not None
     assert [row[0] for row in found.rows] == [replaced, new_id, added]
     assert found.added == {new_id, added}
+
+
+def test_triggers_gone_are_noticed_and_set_up_again(opened: Collection) -> None:
+    # Were the notes table ever dropped and rebuilt, its triggers would go with it.
+    events: list[tuple[str, dict[str, Any]]] = []
+    detector = ChangeDetector(lambda name, data: events.append((name, data)))
+    detector.baseline(opened)
+    db: Any = opened.db
+    db.execute(f"drop trigger temp.{note_log.TABLE}_update")
+    first, second = (int(i) for i in opened.find_notes("front:word8*")[:2])
+    db.execute("update notes set flds = 'unlogged' || char(31), sfld = 'unlogged', mod = mod + 1 where id = ?", first)
+    assert note_log.written_since(db, "n.id", 0) is None
+    recording = RecordingQueries(opened)
+    detector.scan(opened)  # found by date, and the triggers are set up again (nothing to undo)
+    assert len(recording.whole_table_reads()) == 1
+    recording.queries.clear()
+    detector.scan(opened, edit(opened, second, "logged again"))
+    assert recording.queries and recording.whole_table_reads() == []
+    assert [(data["noteId"], data["sortField"]) for name, data in events if name == "note.updated"] == [
+        (first, "unlogged"),
+        (second, "logged again"),
+    ]
