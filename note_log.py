@@ -1,6 +1,6 @@
 """Which notes were written lately, as SQLite itself saw them: temporary triggers on the notes table append the
-id of every note inserted or changed to a temporary table, each write under the next number, so whoever
-remembers the number it read up to finds the notes written since through that table's key.
+id of every note inserted, changed or deleted to a temporary table, each write under the next number, so
+whoever remembers the number it read up to finds the notes written since through that table's key.
 
 Without it, finding the notes a change touched means reading every note (no index on modification time), or, on
 a collection synced with AnkiWeb, the few Anki marks as changed locally (``local_changes.py``): 9 ms on 200k
