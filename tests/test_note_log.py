@@ -229,6 +229,17 @@ def test_a_scan_of_many_notes_written_counts_as_many(opened: Collection, monkeyp
         assert detector.reads_many_notes(opened, changes, "api") == (count > 10)
     detector.scan(opened, changes)
     assert not detector.reads_many_notes(opened, changes, "api")
+    # Deleting a deck deletes its notes, and an Anki may say only that decks changed.
+    from anki.collection import OpChanges
+
+    deck = opened.decks.id("Doomed")
+    assert deck is not None
+    opened.set_deck([card for note_id in ids[:11] for card in opened.card_ids_of_note(note_id)], deck)  # type: ignore[arg-type]
+    opened.decks.remove([deck])
+    changes = OpChanges(deck=True)
+    assert detector.reads_many_notes(opened, changes, "api")
+    detector.scan(opened, changes)
+    assert not detector.reads_many_notes(opened, changes, "api")
 
 
 def test_a_reader_that_fell_too_far_behind_is_told(opened: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
