@@ -325,3 +325,16 @@ def test_triggers_gone_are_noticed_and_set_up_again(opened: Collection) -> None:
         (first, "unlogged"),
         (second, "logged again"),
     ]
+
+
+def test_check_database_leaves_the_log_working(opened: Collection) -> None:
+    # Check Database rewrites what it must fix, and vacuums and analyses the file.
+    assert note_log.install(opened)
+    db: Any = opened.db
+    start = note_log.newest(db)
+    _, ok = opened.fix_integrity()
+    assert ok
+    note_id = int(opened.find_notes("front:word9")[0])
+    edit(opened, note_id, "after the check")
+    found = note_log.written_since(db, "n.id, n.sfld", start)
+    assert found is not None and found.rows[-1] == [note_id, "after the check"]
