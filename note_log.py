@@ -25,7 +25,7 @@ from .local_changes import PASS_ROWS
 if TYPE_CHECKING:
     from anki.collection import Collection
 
-__all__ = ["KEEP", "TABLE", "Written", "install", "installed", "newest", "unread", "written_since"]
+__all__ = ["KEEP", "TABLE", "Reader", "Written", "install", "installed", "newest", "written_since"]
 
 TABLE = "ankiconnect_live_notes_written"
 KEEP = 100_000
@@ -59,6 +59,7 @@ def _schema() -> tuple[str, ...]:
 _TRIGGERS = (
     f"select count() from sqlite_temp_master where type = 'trigger' and name like '{TABLE}%' and tbl_name = 'notes'"
 )
+_ON_NOTES = sum(" on main.notes" in statement for statement in _schema())
 """How many of the triggers are on the notes table."""
 
 
@@ -103,11 +104,6 @@ def newest(db: Any) -> int:
     return int(db.scalar(f"select coalesce(max(rowid), 0) from temp.{TABLE}"))
 
 
-def unread(db: Any, after: int) -> int:
-    """How many writes of notes came after entry ``after`` (a note written twice counts twice)."""
-    return newest(db) - after
-
-
 def written_since(db: Any, columns: str, after: int, *, in_steps: bool = False) -> Written | None:
     """``columns`` of the notes (``n.``, starting with ``n.id``) written after entry ``after``, and the notes
     deleted since. None when this connection has no log (it was opened again) or its entries from ``after`` on
@@ -115,7 +111,7 @@ def written_since(db: Any, columns: str, after: int, *, in_steps: bool = False) 
     waits for the collection while one runs)."""
     if db not in _LOGGED:
         return None
-    if db.scalar(_TRIGGERS) != sum(" on main.notes" in statement for statement in _schema()):
+    if db.scalar(_TRIGGERS) != _ON_NOTES:
         # Gone with the table they watch (should anything in Anki ever drop and rebuild it): set up again,
         # where nothing would be lost, at the reader's next ``install``.
         del _LOGGED[db]
@@ -149,3 +145,35 @@ def written_since(db: Any, columns: str, after: int, *, in_steps: bool = False) 
     # A note inserted after ``after`` and gone again was never there for the reader.
     deleted = [note_id for note_id in gone if first[note_id] != _INSERTED]
     return Written(list(latest.values()), added, deleted, high)
+
+
+class Reader:
+    """One reader's place in a connection's log: the connection (a weak reference; each opening has its own
+    log, numbered from 1) and the last entry read."""
+
+    def __init__(self) -> None:
+        self._db: Any = None
+        self._after = 0
+
+    def restart(self, db: Any) -> None:
+        """Read from the newest entry on, where the connection has a log (else nothing, until the next restart)."""
+        self._db, self._after = (weakref.ref(db), newest(db)) if installed(db) else (None, 0)
+
+    def reading(self, db: Any) -> bool:
+        """Whether this reader follows the log of this connection."""
+        return self._db is not None and self._db() is db and installed(db)
+
+    def unread(self, db: Any) -> int:
+        """How many writes of notes came after the last one read (a note written twice counts twice)."""
+        return newest(db) - self._after
+
+    def read(self, db: Any, columns: str, *, in_steps: bool = False) -> Written | None:
+        """``written_since`` the last entry read; None when this reader does not follow this connection's log
+        or fell behind it: then it restarts from the newest entry, and the caller reads another way once."""
+        if self._db is not None and self._db() is db:
+            found = written_since(db, columns, self._after, in_steps=in_steps)
+            if found is not None:
+                self._after = found.newest
+                return found
+        self.restart(db)
+        return None

@@ -53,9 +53,8 @@ class _Index:
     """``written_stamp`` at the last refresh: ``_refresh`` again when it differs."""
     note_mod: int = 0
     max_note: int = 0
-    log: tuple[Any, int] | None = None
-    """The connection (a weak reference) whose log of notes written (``note_log``) was read, and the last entry
-    read from it: notes written since then are the ones to file. None where the connection has no log."""
+    log: note_log.Reader = field(default_factory=note_log.Reader)
+    """Where the refresh is in the connection's log of notes written: notes written since are the ones to file."""
     tally: tuple[int, int, int] = (0, 0, 0)
     """(notes, note graves, highest usn) at the last refresh: what tells an import or a sync (``_refresh``)."""
     values: dict[tuple[int, int], dict[str, Notes]] = field(default_factory=dict)
@@ -162,8 +161,9 @@ def _refresh(col: Collection, index: _Index) -> None:
         db.scalar("select coalesce(max(usn), 0) from notes"),
     )
     if index.built is not None and (index.values or index.tags is not None):
-        if (logged := _logged(index, db)) is not None:
-            _add(index, logged)
+        # Every note written since (imported, synced, restored by an undo too), where the connection has a log.
+        if (logged := index.log.read(db, "n.id, n.mid, n.flds, n.tags", in_steps=pacing_on())) is not None:
+            _add(index, logged.rows)
             index.note_mod = max(index.note_mod, settled)
             index.built, index.tally = state, (notes, graves, top_usn)
             return
@@ -191,23 +191,10 @@ def _refresh(col: Collection, index: _Index) -> None:
     # an imported deck keeps its notes' own ids and dates). Each field's values are read at its first search.
     index.values.clear()
     index.tags = None
-    index.log = (weakref.ref(db), note_log.newest(db)) if note_log.installed(db) else None
+    index.log.restart(db)
     index.note_mod = settled
     index.max_note = db.scalar("select coalesce(max(id), 0) from notes")
     index.built, index.tally = state, (notes, graves, top_usn)
-
-
-def _logged(index: _Index, db: Any) -> list[Any] | None:
-    """The notes written since the last refresh, every one (imported, synced, restored by an undo), from the
-    connection's log; None without one, or when it no longer reaches back that far (then the next refresh reads
-    from its newest entry)."""
-    if index.log is not None and index.log[0]() is db:
-        found = note_log.written_since(db, "n.id, n.mid, n.flds, n.tags", index.log[1], in_steps=pacing_on())
-        if found is not None:
-            index.log = (index.log[0], found.newest)
-            return found.rows
-    index.log = (weakref.ref(db), note_log.newest(db)) if note_log.installed(db) else None
-    return None
 
 
 def _add(index: _Index, rows: list[Sequence[Any]]) -> None:

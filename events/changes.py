@@ -4,8 +4,8 @@ After anything changed the collection (an API request, an operation in Anki's ow
 ``ChangeDetector.scan`` compares the collection with what it saw last time: new review-log rows are answers,
 notes written since (named by the connection's log, ``note_log``; without one, found by their modification
 dates) are added or updated notes, notes gone since (the log again; without one, new graves) are deletions,
-and the deck list is diffed. The
-same change therefore yields exactly one event whichever path made it. Runs on the collection's owner thread.
+and the deck list is diffed. The same change therefore yields exactly one event whichever path made it. Runs
+on the collection's owner thread.
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ class _Seen:
     collection: Any = None
     """The collection this describes (a weak reference): a scan of another one, queued before a profile
     switch, finds nothing."""
-    log_from: int | None = None
-    """The last entry read from the log of notes written (``note_log``); None while the connection has none."""
+    log: note_log.Reader = field(default_factory=note_log.Reader)
+    """Where the scans are in the connection's log of notes written (``note_log``)."""
 
 
 class ChangeDetector:
@@ -105,7 +105,8 @@ class ChangeDetector:
         db = _db(col)
         seen = _Seen()
         # First, so that whatever is written from here on is in the log.
-        seen.log_from = note_log.newest(db) if note_log.install(col) else None
+        note_log.install(col)
+        seen.log.restart(db)
         seen.revlog = db.scalar("select coalesce(max(id), 0) from revlog")
         seen.note_id = db.scalar("select coalesce(max(id), 0) from notes")
         # Not the newest mod: a deck imported at once has all its notes in one second, and every scan would
@@ -140,9 +141,9 @@ class ChangeDetector:
         collection synced lately the usn index finds them. Takes no lock: a scan running meanwhile on another
         thread does not hold up the caller (Anki's main thread)."""
         try:
-            db, log_from = _db(col), self._seen.log_from
-            if log_from is not None and note_log.installed(db):
-                return _wants(changes, *NOTE_FLAGS, "card", "deck") and note_log.unread(db, log_from) > PASS_ROWS
+            db, reader = _db(col), self._seen.log
+            if reader.reading(db):
+                return _wants(changes, *NOTE_FLAGS, "card", "deck") and reader.unread(db) > PASS_ROWS
             return _wants(changes, *NOTE_FLAGS) and not self._local_only(col, changes, source)
         except Exception:
             log.exception("could not tell what a scan would read")
@@ -257,16 +258,13 @@ class ChangeDetector:
             seen.recent = {note_id: known for note_id, known in seen.recent.items() if known[0] >= settled}
 
     def _logged(self, col: Collection, db: Any) -> note_log.Written | None:
-        """The notes written since the last scan, from the log; None when this connection has none (the
-        collection was opened again, as by a full sync), after starting one for the next scans."""
-        seen = self._seen
-        if seen.log_from is not None:
-            found = note_log.written_since(db, _LOGGED_COLUMNS, seen.log_from, in_steps=self._pass_in_steps)
-            if found is not None:
-                seen.log_from = found.newest
-                return found
-        seen.log_from = note_log.newest(db) if note_log.install(col) else None
-        return None
+        """The notes written and gone since the last scan, from the log; None when this connection has none
+        (the collection was opened again, as by a full sync: one is started for the next scans where nothing can
+        be undone) or the scans fell behind it."""
+        found = self._seen.log.read(db, _LOGGED_COLUMNS, in_steps=self._pass_in_steps)
+        if found is None and not note_log.installed(db) and note_log.install(col):
+            self._seen.log.restart(db)
+        return found
 
     def _every_note_since(self, db: Any, since: int) -> list[Any]:
         return every_note(db, NOTE_COLUMNS, "mod >= ?", since, in_steps=self._pass_in_steps)

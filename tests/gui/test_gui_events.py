@@ -221,15 +221,15 @@ def _without_the_log(anki: AnkiSession) -> Iterator[None]:
     """As on a connection without the log of notes written (``note_log.py``: opened with a step to undo)."""
     detector = anki.addon.events.detector
     note_log = _note_log(anki)
-    install = note_log.install
-    note_log.install = lambda col: False
-    detector._seen.log_from = None
+    install, installed = note_log.install, note_log.installed
+    note_log.install, note_log.installed = (lambda col: False), (lambda db: False)
+    detector._seen.log = note_log.Reader()
     try:
         yield
     finally:
-        note_log.install = install
+        note_log.install, note_log.installed = install, installed
         anki.settle()
-        detector._seen.log_from = note_log.newest(anki.mw.col.db)  # every change so far was scanned
+        detector._seen.log.restart(anki.mw.col.db)  # every change so far was scanned
 
 
 def _edit_in_anki(anki: AnkiSession, subscriber: Subscriber, front: str) -> int:
