@@ -52,7 +52,7 @@ KINDS = {0: "learn", 1: "review", 2: "relearn", 3: "filtered"}
 """Review-log types of real answers (4 and up are manual changes: forget, set due date, rescheduling)."""
 GRAVE_NOTE = 1
 NOTE_FLAGS = ("note", "note_text", "tag")
-"""The kinds of change after which notes are read. Deleting a deck deletes its notes with only the deck flag."""
+"""The kinds of change after which notes are read (deleting a deck deletes its notes, flagged as a deck change)."""
 NOTE_COLUMNS = "id, mid, mod, tags, sfld, flds"
 _LOGGED_COLUMNS = ", ".join(f"n.{column}" for column in NOTE_COLUMNS.split(", "))
 
