@@ -66,7 +66,8 @@ class Context:
     runtime: Runtime
     settings: Settings
     caller: Caller
-    run_nested: Callable[[Any], Outcome]
+    run_nested: Callable[[list[Any]], list[Outcome]]
+    """Runs the requests of a ``multi`` in order (``Dispatcher.run_all``)."""
     actions: Mapping[str, Action]
     """Every action this server has, by wire name (for apiReflect)."""
 

@@ -60,4 +60,4 @@ def api_reflect(ctx: Context, *, scopes: Any = None, actions: Any = None) -> dic
 @action("multi")
 def multi(ctx: Context, *, actions: list[Any]) -> list[Any]:
     """Run several requests in order; each has its own version (default 4) and key, and its own reply."""
-    return [ctx.run_nested(request).reply() for request in actions]
+    return [outcome.reply() for outcome in ctx.run_nested(actions)]

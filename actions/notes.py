@@ -17,6 +17,7 @@ from .registry import Registry
 
 if TYPE_CHECKING:
     from anki.collection import Collection
+    from anki.notes import Note
 
 __all__ = ["registry"]
 
@@ -94,6 +95,38 @@ def notes_info(ctx: Context, *, notes: list[int] | None = None, query: str | Non
 @action("updateNoteFields")
 def update_note_fields(ctx: Context, *, note: dict[str, Any]) -> None:
     """Replace some fields of an existing note (exact field names), storing any media it brings."""
+    ctx.col.update_note(_with_new_fields(ctx, note, {}))
+
+
+@registry.batched("updateNoteFields")
+def update_note_fields_each(ctx: Context, calls: list[dict[str, Any]]) -> list[Any]:
+    """A run of updateNoteFields calls in one multi: each applied in turn (a note named twice gets both, the
+    later winning), then every note they changed written at once."""
+    col = ctx.col
+    working: dict[int, Note] = {}
+    created: list[str] = []
+    results: list[Any] = []
+    try:
+        for call in paced(calls):
+            try:
+                _with_new_fields(ctx, call["note"], working, created)
+            except ActionError as exc:
+                results.append(exc)
+            else:
+                results.append(None)
+        if working:
+            col.update_notes(list(working.values()))
+    except Exception:
+        _remove_media(col, created)  # the calls then run one by one, storing their files again
+        raise
+    return results
+
+
+def _with_new_fields(
+    ctx: Context, note: dict[str, Any], working: dict[int, Note], created: list[str] | None = None
+) -> Note:
+    """The note (from ``working`` when an earlier call of the run changed it) with ``note``'s fields and media
+    in place, not yet written; on an error it is left as it was."""
     if "id" not in note:
         raise InvalidParams('note has no "id" property')
     if "fields" not in note:
@@ -102,29 +135,59 @@ def update_note_fields(ctx: Context, *, note: dict[str, Any]) -> None:
     if not isinstance(fields, dict):
         raise InvalidParams("fields must be an object")
     col = ctx.col
-    existing = _get_note(col, note["id"])
-    set_fields(existing, fields, match_case=True)
-    # Fetch every media file before storing any, so a bad one leaves nothing behind.
-    pending = fetch_note_media(note, ctx.settings.webTimeout)
-    store_note_media(col, existing, pending)
-    col.update_note(existing)
+    _check_note_id(note["id"])
+    existing = working.get(note["id"]) or _get_note(col, note["id"])
+    before = list(existing.fields)
+    try:
+        set_fields(existing, fields, match_case=True)
+        # Fetch every media file before storing any, so a bad one leaves nothing behind.
+        pending = fetch_note_media(note, ctx.settings.webTimeout)
+        store_note_media(col, existing, pending, created)
+    except BaseException:
+        existing.fields[:] = before
+        raise
+    working[int(existing.id)] = existing
+    return existing
 
 
 def _add_all(ctx: Context, specs: list[Any], *, single: bool) -> list[int]:
-    from anki.collection import AddNoteRequest
-
-    col = ctx.col
-    slots = _prepare_all(ctx, specs, read_media=True, single=single)
-    ready = [item for item in slots if isinstance(item, PreparedNote)]
-    verdicts = iter(DuplicateChecker(col).errors(ready, batch=True))
-    errors = [item if isinstance(item, str) else next(verdicts) for item in slots]
-    failures = [error for error in errors if error is not None]
+    slots = _checked(ctx, specs, single=single)
+    failures = [item for item in slots if isinstance(item, str)]
     if failures:
         if single:
             raise ActionError(failures[0])
         # Upstream's text: the Python list of messages, one per failed note, in order.
         raise ActionError(str(failures))
     # Everything was checked before anything is written: a failing batch leaves no note and no file.
+    ready = [item for item in slots if isinstance(item, PreparedNote)]
+    _write_notes(ctx.col, ready)
+    return [int(item.note.id) for item in ready]
+
+
+@registry.batched("addNote")
+def add_note_each(ctx: Context, calls: list[dict[str, Any]]) -> list[Any]:
+    """A run of addNote calls in one multi, added in one write: each note's id or its error, as when added one
+    after another (a note accepted counts for the duplicate checks of the notes after it)."""
+    slots = _checked(ctx, [call["note"] for call in calls], single=False)
+    _write_notes(ctx.col, [item for item in slots if isinstance(item, PreparedNote)])
+    return [ActionError(item) if isinstance(item, str) else int(item.note.id) for item in slots]
+
+
+def _checked(ctx: Context, specs: list[Any], *, single: bool) -> list[PreparedNote | str]:
+    """Each note built and checked for duplicates (against the collection and the notes accepted before it), or
+    the error text that stops it (the first raised at once when ``single``)."""
+    slots = _prepare_all(ctx, specs, read_media=True, single=single)
+    ready = [item for item in slots if isinstance(item, PreparedNote)]
+    verdicts = iter(DuplicateChecker(ctx.col).errors(ready, batch=True))
+    return [item if isinstance(item, str) else (next(verdicts) or item) for item in slots]
+
+
+def _write_notes(col: Collection, ready: list[PreparedNote]) -> None:
+    """Store the notes' media and add them in one write; on a failure, neither notes nor new files stay."""
+    from anki.collection import AddNoteRequest
+
+    if not ready:
+        return
     created: list[str] = []
     try:
         for item in ready:
@@ -134,7 +197,6 @@ def _add_all(ctx: Context, specs: list[Any], *, single: bool) -> list[int]:
         # Only a storage failure gets here (a full disk): the files stored for notes that were never added go.
         _remove_media(col, created)
         raise
-    return [int(item.note.id) for item in ready]
 
 
 def _remove_media(col: Collection, names: list[str]) -> None:
@@ -167,12 +229,16 @@ def _prepare_all(ctx: Context, specs: list[Any], *, read_media: bool, single: bo
     return slots
 
 
-def _get_note(col: Collection, note_id: Any) -> Any:
+def _check_note_id(note_id: Any) -> None:
+    if isinstance(note_id, bool) or not isinstance(note_id, int):
+        raise InvalidParams('note property "id" must be an integer')
+
+
+def _get_note(col: Collection, note_id: Any) -> Note:
     from anki.errors import NotFoundError
     from anki.notes import NoteId
 
-    if isinstance(note_id, bool) or not isinstance(note_id, int):
-        raise InvalidParams('note property "id" must be an integer')
+    _check_note_id(note_id)
     try:
         return col.get_note(NoteId(note_id))
     except NotFoundError:

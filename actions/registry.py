@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -10,9 +11,13 @@ from typing import Any
 
 from .params import ParamSpec, param_specs
 
-__all__ = ["Action", "Handler", "Registry", "merge_registries"]
+__all__ = ["Action", "BatchHandler", "Handler", "Registry", "merge_registries"]
 
 Handler = Callable[..., Any]
+BatchHandler = Callable[[Any, list[dict[str, Any]]], list[Any]]
+"""``(context, each call's bound params) -> each call's result``, or the exception that call raises when
+run alone (an exception instance in its place). Raising means: run them one by one instead (having
+written nothing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +34,9 @@ class Action:
     inline: bool = False
     """Touches neither the collection nor the GUI, so it may run on the event loop thread."""
     versions: tuple[int, int] | None = None
+    batch: BatchHandler | None = None
+    """Does a run of calls of this action in one ``multi`` at once, with the outcomes of calling it on each in
+    turn (``Dispatcher.run_all``)."""
 
     def accepts_version(self, version: int) -> bool:
         if self.versions is None:
@@ -74,6 +82,15 @@ class Registry:
                 versions=versions,
             )
             return handler
+
+        return register
+
+    def batched(self, name: str) -> Callable[[BatchHandler], BatchHandler]:
+        """Declare how consecutive calls of the (already declared) action ``name`` in a ``multi`` run at once."""
+
+        def register(batch: BatchHandler) -> BatchHandler:
+            self.actions[name] = dataclasses.replace(self.actions[name], batch=batch)
+            return batch
 
         return register
 

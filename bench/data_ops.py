@@ -320,6 +320,27 @@ def operations(notes: int, note_ids: list[int], card_ids: list[int], deck_names:
             rounds=3,
             writes=True,
         ),
+        # Clients that sync notes from elsewhere send a multi of one addNote, or one updateNoteFields, per note.
+        Operation(
+            "multi of 1,000 addNote",
+            lambda r: {
+                "action": "multi",
+                "version": 6,
+                "params": {"actions": _each("addNote", note_batch(1000, f"m{r}"))},
+            },
+            lambda col, r: direct_add_notes(col, note_batch(1000, f"m{r}"), check=True),
+            lambda server, direct: len(server) == len(direct) and all(type(i) is int for i in server),
+            rounds=5,
+            writes=True,
+        ),
+        Operation(
+            "multi of 1,000 updateNoteFields",
+            lambda r: {"action": "multi", "version": 6, "params": {"actions": _edits(note_ids[:1000], r)}},
+            lambda col, r: direct_update_fields(col, note_ids[:1000], r),
+            lambda server, direct: server == [None] * len(direct),
+            rounds=5,
+            writes=True,
+        ),
         Operation(
             "addNotes 10k, against the bare add",
             lambda r: {"action": "addNotes", "version": 6, "params": {"notes": note_batch(batch, f"bare{r}")}},
@@ -330,6 +351,23 @@ def operations(notes: int, note_ids: list[int], card_ids: list[int], deck_names:
         ),
     ]
     return ops
+
+
+def _each(action: str, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"action": action, "params": {"note": note}} for note in notes]
+
+
+def _edits(note_ids: list[int], r: int) -> list[dict[str, Any]]:
+    return _each("updateNoteFields", [{"id": nid, "fields": {"Back": f"edit {r} {nid}"}} for nid in note_ids])
+
+
+def direct_update_fields(col: Any, note_ids: list[int], r: int) -> list[None]:
+    """The same fields set on each note and every note written with one ``col.update_notes`` call."""
+    notes = [col.get_note(nid) for nid in note_ids]
+    for note in notes:
+        note["Back"] = f"edit {r} {note.id}"
+    col.update_notes(notes)
+    return [None] * len(notes)
 
 
 def compare_data_operations(

@@ -68,6 +68,16 @@ REQUESTS: dict[str, Any] = {
         "params": {"decks": [d.name for d in col.decks.all_names_and_ids()]},
     },
     "lookup": _lookup_request,
+    "multiUpdateNoteFields": lambda col: {
+        "action": "multi",
+        "version": 6,
+        "params": {
+            "actions": [
+                {"action": "updateNoteFields", "params": {"note": {"id": nid, "fields": {"Back": f"{time.time_ns()}"}}}}
+                for nid in _ids(col, "notes")[:1000]
+            ]
+        },
+    },
     "addNotes": lambda col: {
         "action": "addNotes",
         "version": 6,

@@ -202,6 +202,45 @@ def test_a_read_only_media_folder_refuses_media_and_keeps_notes_whole(
         assert process.wait(30) == 0
 
 
+def test_a_multi_whose_run_of_notes_cannot_be_written_at_once_runs_them_one_by_one(
+    namespace_folder: Path, empty_collection: Path
+) -> None:
+    """A run of addNote or updateNoteFields calls is written at once; when storing one call's media fails, the
+    run goes one call at a time and only that call fails, as when they were sent one by one."""
+    shutil.copy(empty_collection, namespace_folder / "collection.anki2")
+    (namespace_folder / "collection.media").mkdir()
+    media = "$1/collection.media"
+    setup = f'mount --bind "{media}" "{media}"; mount -o remount,bind,ro "{media}"; {SERVE}'
+    with serving_in_namespace(setup, namespace_folder) as (process, port):
+        adds = [{"action": "addNote", "params": {"note": note(front, media=front == "pictured")}} for front in "ab"]
+        adds.insert(1, {"action": "addNote", "params": {"note": note("pictured", media=True)}})
+        (first, failed, second), error = call(port, "multi", actions=adds)
+        assert error is None and isinstance(first, int) and isinstance(second, int)
+        assert failed["result"] is None and "Read-only file system" in failed["error"], failed
+        assert call(port, "findNotes", query="deck:*") == ([first, second], None)
+
+        picture = note("x", media=True)["picture"]
+        edits = [
+            {"action": "updateNoteFields", "params": {"note": {"id": first, "fields": {"Back": "one"}}}},
+            {
+                "action": "updateNoteFields",
+                "params": {"note": {"id": second, "fields": {"Back": "2"}, "picture": picture}},
+            },
+            {"action": "updateNoteFields", "params": {"note": {"id": second, "fields": {"Front": "two"}}}},
+        ]
+        (done, failed, also_done), error = call(port, "multi", actions=edits)
+        assert error is None and done is None and also_done is None
+        assert failed["result"] is None and "Read-only file system" in failed["error"], failed
+        infos, _ = call(port, "notesInfo", notes=[first, second])
+        assert [(n["fields"]["Front"]["value"], n["fields"]["Back"]["value"]) for n in infos] == [
+            ("a", "one"),
+            ("two", "b"),
+        ]
+        assert call(port, "getMediaFilesNames") == ([], None)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+
+
 FILL = 'dd if=/dev/zero of="$1/filler" bs=64k 2>/dev/null || true'  # dd stops when the disk is full
 
 

@@ -1,0 +1,230 @@
+"""Runs of addNote and updateNoteFields in one ``multi`` are written at once, with the outcomes of the same
+calls sent one after another.
+
+The oracle is the server itself: two copies of one collection, the calls sent as one ``multi`` to the first
+and one request each to the second; replies, notes and media files must come out the same.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import HttpApiClient, RunningServer
+
+from ankiconnect_live.app import App
+from ankiconnect_live.headless import HeadlessRuntime
+from ankiconnect_live.settings import load_settings
+
+PICTURE = base64.b64encode(b"\x89PNG\r\n\x1a\n not really a picture").decode()
+ANOTHER = base64.b64encode(b"another file's bytes").decode()
+
+
+@contextmanager
+def serving(path: Path, **config: Any) -> Iterator[RunningServer]:
+    runtime = HeadlessRuntime(load_settings({"webBindPort": 0, **config}), path)
+    runtime.open()
+    app = App(runtime, runtime.post)
+    app.start()
+    server = RunningServer(app, runtime, path)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def seeded_twins(template: Path, tmp_path: Path) -> tuple[Path, Path, dict[str, int]]:
+    """Two copies (same profile name) of a collection with decks Other and Other::Child and three notes."""
+    from anki.collection import Collection
+
+    col = Collection(str(template))
+    ids: dict[str, int] = {}
+    for front, deck in [("dup", "Default"), ("kept", "Other::Child"), ("edit me", "Default")]:
+        note = col.new_note(col.models.by_name("Basic"))  # type: ignore[arg-type]
+        note["Front"] = front
+        col.add_note(note, col.decks.id(deck))  # type: ignore[arg-type]
+        ids[front] = note.id
+    col.decks.id("Other")
+    col.close()
+    twins = []
+    for side in ("batched", "alone"):
+        folder = tmp_path / side / "Twin"
+        folder.mkdir(parents=True)
+        (folder / "collection.anki2").write_bytes(template.read_bytes())
+        twins.append(folder / "collection.anki2")
+    return twins[0], twins[1], ids
+
+
+def add(front: str, *, deck: str = "Default", model: str = "Basic", **extra: Any) -> dict[str, Any]:
+    fields = {"Front": front, "Back": ""} if model == "Basic" else {"Text": front}
+    return {"action": "addNote", "params": {"note": {"deckName": deck, "modelName": model, "fields": fields, **extra}}}
+
+
+def update(note_id: Any, fields: Any, **extra: Any) -> dict[str, Any]:
+    return {"action": "updateNoteFields", "params": {"note": {"id": note_id, "fields": fields, **extra}}}
+
+
+def calls(ids: dict[str, int]) -> list[dict[str, Any]]:
+    in_deck = {"duplicateScope": "deck"}
+    return [
+        add("a1"),
+        add("dup"),  # a duplicate of a note in the collection
+        add("a1"),  # a duplicate of a note added earlier in the run
+        add("a1", options={"allowDuplicate": True}),
+        add("a2", model="Nope"),
+        add("a3", deck="Nope"),
+        add(""),
+        {"action": "addNote", "params": {}},
+        {"action": "addNote", "version": 6, "params": {"note": add("a4")["params"]["note"]}},
+        add("dup", deck="Other", options=in_deck),  # the other one is in Default
+        add("kept", deck="Other", options={**in_deck, "duplicateScopeOptions": {"checkChildren": True}}),
+        add("kept", deck="Other", options=in_deck),
+        add("kept", options={**in_deck, "duplicateScopeOptions": {"deckName": "Other::Child"}}),
+        add("pictured", picture=[{"filename": "p.png", "data": PICTURE, "fields": ["Back"]}]),
+        add("unreadable", picture=[{"filename": "q.png", "path": "/nonexistent/q.png", "fields": ["Back"]}]),
+        add("no cloze here", model="Cloze"),
+        add("{{c1::a cloze}}", model="Cloze"),
+        add("{{c1::a cloze}}", model="Cloze"),
+        add("{{c1::in a Basic note}}"),
+        {"action": "deckNames"},  # ends the run: what follows sees the notes above as added
+        add("a1"),
+        update(ids["edit me"], {"Back": "first"}),
+        update(ids["edit me"], {"Front": "edited"}),  # the same note again: both changes stay
+        update(ids["edit me"], {"Front": "half", "Back": 5}),  # refused whole; the changes before it stay
+        update(12345, {"Back": "x"}),
+        update(str(ids["edit me"]), {"Back": "x"}),
+        {"action": "updateNoteFields", "params": {"note": {"id": ids["edit me"]}}},
+        update(
+            ids["kept"],
+            {"Back": "with a picture"},
+            picture=[{"filename": "k.png", "data": ANOTHER, "fields": ["Back"]}],
+        ),
+        update(ids["kept"], {"Nope": "ignored", "Back": "last"}),
+        update(
+            ids["dup"],
+            {"Back": "lost"},
+            audio=[{"filename": "a.mp3", "path": "/nonexistent/a.mp3", "fields": ["Back"]}],
+        ),
+        update(ids["dup"], {"Front": "dup"}),  # no change at all
+        {"action": "notesInfo", "params": {"query": "deck:*"}},
+    ]
+
+
+def state(server: RunningServer) -> tuple[list[Any], list[tuple[str, bytes]]]:
+    """Every note (type, fields, tags, its cards' decks) in the order added, and every media file."""
+
+    def read(col: Any) -> tuple[list[Any], list[tuple[str, bytes]]]:
+        notes = []
+        for note_id in sorted(col.find_notes("")):
+            note = col.get_note(note_id)
+            decks = sorted(col.decks.name(card.did) for card in note.cards())
+            notes.append((note.note_type()["name"], list(note.fields), list(note.tags), decks))
+        folder = Path(col.media.dir())
+        media = sorted((path.name, path.read_bytes()) for path in folder.iterdir() if path.is_file())
+        return notes, media
+
+    result: tuple[list[Any], list[tuple[str, bytes]]] = server.on_collection(read)
+    return result
+
+
+def without_ids(reply: Any) -> Any:
+    """Ids and dates differ between the two copies; everything else must not."""
+    if isinstance(reply, bool) or reply is None:
+        return reply
+    if isinstance(reply, int):
+        return "<id>" if reply > 10**9 else reply
+    if isinstance(reply, list):
+        return [without_ids(item) for item in reply]
+    if isinstance(reply, dict):
+        return {key: without_ids(value) for key, value in reply.items() if key != "mod"}
+    return reply
+
+
+def test_a_multi_ends_as_its_calls_sent_one_by_one(empty_collection: Path, tmp_path: Path) -> None:
+    template = tmp_path / "template.anki2"
+    template.write_bytes(empty_collection.read_bytes())
+    batched_path, alone_path, ids = seeded_twins(template, tmp_path)
+    requests = calls(ids)
+    with serving(batched_path) as batched, serving(alone_path) as alone:
+        batched_client, alone_client = HttpApiClient(batched.port), HttpApiClient(alone.port)
+        together = batched_client.invoke("multi", actions=requests)
+        one_by_one = [alone_client.invoke("multi", actions=[request])[0] for request in requests]
+        assert without_ids(together) == without_ids(one_by_one)
+        notes, media = state(alone)
+        assert state(batched) == (notes, media)
+        batched_client.close()
+        alone_client.close()
+    # What the calls came to, so that the comparison above compares something.
+    assert [reply if isinstance(reply, int) else reply["error"] for reply in together[:8]] == [
+        together[0],
+        "cannot create note because it is a duplicate",
+        "cannot create note because it is a duplicate",
+        together[3],
+        "model was not found: Nope",
+        "deck was not found: Nope",
+        "cannot create note because it is empty",
+        "AnkiConnect.addNote() missing 1 required positional argument: 'note'",
+    ]
+    assert together[8] == {"result": together[8]["result"], "error": None} and together[8]["result"] > together[3]
+    assert [isinstance(reply, int) for reply in together[9:14]] == [True, False, True, False, True]
+    assert together[14]["error"] is not None and together[15]["error"] is not None
+    assert isinstance(together[16], int) and together[17]["error"] == "cannot create note because it is a duplicate"
+    assert together[20] == {"result": None, "error": "cannot create note because it is a duplicate"}
+    assert together[21:23] == [None, None]
+    assert [reply["error"] is not None for reply in together[23:27]] == [True] * 4
+    assert together[27:29] == [None, None] and together[29]["error"] is not None and together[30] is None
+    info = {
+        tuple(note["fields"][name]["value"] for name in ("Front", "Back"))
+        for note in together[31]
+        if "Front" in note["fields"]
+    }
+    assert ("edited", "first") in info and ("kept", "last") in info and ("dup", "") in info
+    assert [name for name, _ in media] == ["k.png", "p.png"]
+    assert len(notes) == 3 + sum(isinstance(reply, int) for reply in together[:21]) + 1  # a4 replied enveloped
+
+
+def test_a_run_of_calls_is_one_write(server: RunningServer) -> None:
+    client = HttpApiClient(server.port)
+    added = client.invoke("multi", actions=[add(f"note {i}") for i in range(3)])
+    assert all(isinstance(note_id, int) for note_id in added)
+    edits = [update(note_id, {"Back": f"edited {i}"}) for i, note_id in enumerate(added)]
+    assert client.invoke("multi", actions=edits) == [None, None, None]
+
+    def undo_once(col: Any) -> list[str]:
+        col.undo()
+        return [col.get_note(note_id)["Back"] for note_id in added]
+
+    assert server.on_collection(undo_once) == ["", "", ""]  # every edit, in one step
+    server.on_collection(lambda col: col.undo())
+    assert client.invoke("findNotes", query="deck:*") == []  # every note, in one step
+    client.close()
+
+
+def test_each_call_of_a_run_needs_the_key(collection_path: Path) -> None:
+    with serving(collection_path, apiKey="secret") as server:
+        client = HttpApiClient(server.port)
+        keyed = [{**add(f"keyed {i}"), "key": "secret"} for i in range(3)]
+        actions = [keyed[0], add("no key"), keyed[1], keyed[2]]
+        replies, error = client.call({"action": "multi", "version": 6, "key": "secret", "params": {"actions": actions}})
+        assert error is None and replies[1] == {"result": None, "error": "valid api key must be provided"}
+        found = client.call({"action": "findNotes", "version": 6, "key": "secret", "params": {"query": "deck:*"}})
+        assert found == ([replies[0], replies[2], replies[3]], None)
+        client.close()
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_runs_inside_nested_multis(server: RunningServer, depth: int) -> None:
+    client = HttpApiClient(server.port)
+    request: dict[str, Any] = {"action": "multi", "params": {"actions": [add("one"), add("two"), add("one")]}}
+    for _ in range(depth - 1):
+        request = {"action": "multi", "params": {"actions": [request]}}
+    reply = client.invoke("multi", actions=[request])
+    for _ in range(depth):
+        [reply] = reply
+    assert isinstance(reply[0], int) and isinstance(reply[1], int)
+    assert reply[2] == {"result": None, "error": "cannot create note because it is a duplicate"}
+    client.close()
