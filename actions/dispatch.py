@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -21,6 +22,35 @@ MAX_MULTI_DEPTH = 8
 """``multi`` inside ``multi`` is allowed (upstream allows it) but not without end."""
 
 KEY_EXEMPT = frozenset({"requestPermission"})
+
+_TOO_DEEP = Outcome(DEFAULT_VERSION, error=str(InvalidParams("multi is nested too deeply")))
+
+
+@dataclass(slots=True)
+class _Slot:
+    """Where one request of a ``multi`` gets its outcome: known, or the outcomes of a nested ``multi``'s parts."""
+
+    known: Outcome | None = None
+    version: int = DEFAULT_VERSION
+    parts: list[_Slot] | None = None
+
+    def outcome(self) -> Outcome:
+        if self.parts is not None:
+            return Outcome(self.version, result=[part.outcome().reply() for part in self.parts])
+        assert self.known is not None, "every call of a multi runs before its replies are read"
+        return self.known
+
+
+@dataclass(slots=True)
+class _Call:
+    """A request of a ``multi`` to run in its turn; with its action, context and params when already bound."""
+
+    slot: _Slot
+    request: Any
+    depth: int
+    action: Action | None = None
+    context: Context | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 class Dispatcher:
@@ -56,52 +86,63 @@ class Dispatcher:
     def run_all(self, requests: list[Any], caller: Caller, depth: int = 0) -> list[Outcome]:
         """Run requests in order, as ``multi`` does: each as ``run`` would, except that consecutive calls of an
         action that can be batched (``addNote``, ``updateNoteFields``) are done at once, with the outcomes
-        they would have had one after another (a client syncing notes sends hundreds in one ``multi``; each
-        written alone costs Anki a transaction of its own)."""
-        outcomes: list[Outcome] = []
+        they would have had one after another. Calls inside a nested ``multi`` count where they stand, so
+        a client's ``multi`` of one ``multi`` of ``addNote`` per file is one run (a client syncing notes
+        sends hundreds; each written alone costs Anki a transaction of its own)."""
+        calls: list[_Call] = []
+        slots = [self._planned(request, caller, depth, calls) for request in requests]
         start = 0
-        while start < len(requests):
-            action = self._batchable(requests[start])
+        while start < len(calls):
             end = start + 1
-            while action is not None and end < len(requests) and self._batchable(requests[end]) is action:
+            while calls[start].action is not None and end < len(calls) and calls[end].action is calls[start].action:
                 end += 1
-            if end - start < 2:
-                outcomes.append(self.run(requests[start], caller, depth))
-            else:
-                outcomes += self._run_batch(requests[start:end], caller, depth)
+            self._run_calls(calls[start:end], caller)
             start = end
-        return outcomes
+        return [slot.outcome() for slot in slots]
 
-    def _batchable(self, request: Any) -> Action | None:
-        if not isinstance(request, dict) or envelope_error(request) is not None:
-            return None
-        action = self.actions.get(request["action"])
-        return action if action is not None and action.batch is not None else None
+    def _planned(self, request: Any, caller: Caller, depth: int, calls: list[_Call]) -> _Slot:
+        """The slot of one request's outcome: known at once when its checks fail, else filled by a call added
+        to ``calls`` (or, for a nested ``multi``, by the calls of its requests, in order)."""
+        if envelope_error(request) is not None or (action := self.actions.get(request["action"])) is None:
+            slot = _Slot()
+            calls.append(_Call(slot, request, depth))  # ``run`` words its error
+            return slot
+        version: int = request.get("version", DEFAULT_VERSION)
+        if action.batch is None and action.name != "multi":
+            slot = _Slot()
+            calls.append(_Call(slot, request, depth))
+            return slot
+        # Checking a call changes nothing, so it may happen before the calls ahead of it have run.
+        try:
+            action, context, params = self._bound(request, version, caller, depth)
+        except Exception as exc:
+            return _Slot(Outcome(version, error=error_text(exc)))
+        if action.name == "multi":
+            if depth + 1 > MAX_MULTI_DEPTH:
+                return _Slot(Outcome(version, result=[_TOO_DEEP.reply()] * len(params["actions"])))
+            return _Slot(
+                version=version, parts=[self._planned(sub, caller, depth + 1, calls) for sub in params["actions"]]
+            )
+        slot = _Slot(version=version)
+        calls.append(_Call(slot, request, depth, action, context, params))
+        return slot
 
-    def _run_batch(self, requests: list[dict[str, Any]], caller: Caller, depth: int) -> list[Outcome]:
-        """Calls of one batchable action: each checked as ``run`` checks it, those that pass done at once."""
-        outcomes: list[Outcome | None] = []
-        bound: list[tuple[int, int, dict[str, Any]]] = []  # (slot, version, params) of each call that passed
-        action = context = None
-        for request in requests:
-            version: int = request.get("version", DEFAULT_VERSION)
-            try:
-                action, context, params = self._bound(request, version, caller, depth)
-            except Exception as exc:  # a call that fails its checks writes nothing: the others run on
-                outcomes.append(Outcome(version, error=error_text(exc)))
-                continue
-            bound.append((len(outcomes), version, params))
-            outcomes.append(None)
-        if action is not None and context is not None:
-            results = self._batched(action, context, [params for *_, params in bound])
-            for i, (slot, version, params) in enumerate(bound):
-                if results is None:
-                    outcomes[slot] = self._outcome(version, partial(action.handler, context, **params))
-                elif isinstance(results[i], BaseException):
-                    outcomes[slot] = Outcome(version, error=error_text(results[i]))
-                else:
-                    outcomes[slot] = Outcome(version, result=results[i])
-        return [outcome for outcome in outcomes if outcome is not None]
+    def _run_calls(self, calls: list[_Call], caller: Caller) -> None:
+        """One call, or a run of bound calls of one batchable action: done at once, or one by one when the
+        batch handler cannot do them together."""
+        first = calls[0]
+        if first.action is None or first.context is None:
+            first.slot.known = self.run(first.request, caller, first.depth)
+            return
+        results = self._batched(first.action, first.context, [call.params for call in calls])
+        for i, call in enumerate(calls):
+            version = call.slot.version
+            if results is None:
+                call.slot.known = self._outcome(version, partial(first.action.handler, first.context, **call.params))
+            elif isinstance(results[i], BaseException):
+                call.slot.known = Outcome(version, error=error_text(results[i]))
+            else:
+                call.slot.known = Outcome(version, result=results[i])
 
     @staticmethod
     def _batched(action: Action, context: Context, calls: list[dict[str, Any]]) -> list[Any] | None:
@@ -146,9 +187,7 @@ class Dispatcher:
 
         def run_nested(sub_requests: list[Any]) -> list[Outcome]:
             if depth + 1 > MAX_MULTI_DEPTH:
-                return [Outcome(DEFAULT_VERSION, error=str(InvalidParams("multi is nested too deeply")))] * len(
-                    sub_requests
-                )
+                return [_TOO_DEEP] * len(sub_requests)
             return self.run_all(sub_requests, caller, depth + 1)
 
         context = Context(self.runtime, settings, caller, run_nested, self.actions)
