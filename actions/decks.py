@@ -9,7 +9,7 @@ import orjson
 
 from .context import Context
 from .due_tree import deck_due_tree
-from .errors import InvalidParams, NotFound
+from .errors import ActionError, InvalidParams, NotFound
 from .lookup import database
 from .registry import Registry
 
@@ -69,6 +69,33 @@ def change_deck(ctx: Context, *, cards: list[int], deck: str) -> None:
     # Anki's own op, not upstream's raw SQL: it returns cards from filtered decks to their home deck first,
     # marks the moved cards modified (usn -1, mod now) so the move syncs, and records one undo step.
     col.set_deck([CardId(card_id) for card_id in cards], deck_id)
+
+
+@registry.batched("changeDeck")
+def change_deck_each(ctx: Context, calls: list[dict[str, Any]]) -> list[Any]:
+    """A run of changeDeck calls in one multi: each call's deck created in turn, then each card moved once, to
+    the deck of the last call naming it, one write per deck. Should a write fail, the calls then run one by
+    one, and moving a card again to where it went already changes nothing."""
+    from anki.cards import CardId
+    from anki.decks import DeckId
+
+    col = ctx.col
+    results: list[Any] = []
+    final: dict[int, int] = {}
+    for call in calls:
+        try:
+            deck_id = _deck_id_creating(col, call["deck"])
+        except ActionError as exc:
+            results.append(exc)
+            continue
+        final.update(dict.fromkeys(call["cards"], deck_id))
+        results.append(None)
+    by_deck: dict[int, list[CardId]] = {}
+    for card_id, deck_id in final.items():
+        by_deck.setdefault(deck_id, []).append(CardId(card_id))
+    for deck_id, card_ids in by_deck.items():
+        col.set_deck(card_ids, DeckId(deck_id))
+    return results
 
 
 @action("deleteDecks")

@@ -85,10 +85,10 @@ class Dispatcher:
 
     def run_all(self, requests: list[Any], caller: Caller, depth: int = 0) -> list[Outcome]:
         """Run requests in order, as ``multi`` does: each as ``run`` would, except that consecutive calls of an
-        action that can be batched (``addNote``, ``updateNoteFields``) are done at once, with the outcomes
-        they would have had one after another. Calls inside a nested ``multi`` count where they stand, so
-        a client's ``multi`` of one ``multi`` of ``addNote`` per file is one run (a client syncing notes
-        sends hundreds; each written alone costs Anki a transaction of its own)."""
+        action that can be batched (``addNote``, ``updateNoteFields``, tags, ``changeDeck``) are done
+        together, with the outcomes they would have had one after another. Calls inside a nested ``multi``
+        count where they stand, so a client's ``multi`` of one ``multi`` of ``addNote`` per file is one run
+        (a client syncing notes sends hundreds; each written alone costs Anki a transaction of its own)."""
         calls: list[_Call] = []
         slots = [self._planned(request, caller, depth, calls) for request in requests]
         start = 0

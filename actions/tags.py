@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from itertools import groupby
+from typing import TYPE_CHECKING, Any
 
 from .context import Context
 from .errors import InvalidParams
@@ -44,6 +45,36 @@ def remove_tags(ctx: Context, *, notes: list[int], tags: str) -> None:
     from anki.notes import NoteId
 
     ctx.col.tags.bulk_remove([NoteId(n) for n in notes], tags)
+
+
+@registry.batched("addTags")
+def add_tags_each(ctx: Context, calls: list[dict[str, Any]]) -> list[None]:
+    """A run of addTags calls in one multi: consecutive calls with the same tags (and ``add``) in one write.
+
+    Only identical tags are merged: ``Foo`` and ``FOO`` are one tag, and whichever comes first stays, so calls
+    with different tags keep their order. Should a write fail, the calls then run one by one, and writing
+    again what was written already changes nothing.
+    """
+    _tag_in_runs(ctx.col, [(call["notes"], call["tags"], call.get("add", True)) for call in calls])
+    return [None] * len(calls)
+
+
+@registry.batched("removeTags")
+def remove_tags_each(ctx: Context, calls: list[dict[str, Any]]) -> list[None]:
+    """A run of removeTags calls in one multi: consecutive calls with the same tags in one write."""
+    _tag_in_runs(ctx.col, [(call["notes"], call["tags"], False) for call in calls])
+    return [None] * len(calls)
+
+
+def _tag_in_runs(col: Collection, calls: list[tuple[list[int], str, bool]]) -> None:
+    from anki.notes import NoteId
+
+    for (tags, add), run in groupby(calls, key=lambda call: (call[1], call[2])):
+        note_ids = [NoteId(n) for n in dict.fromkeys(n for notes, _, _ in run for n in notes)]
+        if add:
+            col.tags.bulk_add(note_ids, tags)
+        else:
+            col.tags.bulk_remove(note_ids, tags)
 
 
 @action("clearUnusedTags")

@@ -48,6 +48,7 @@ def seeded_twins(template: Path, tmp_path: Path) -> tuple[Path, Path, dict[str, 
         note["Front"] = front
         col.add_note(note, col.decks.id(deck))  # type: ignore[arg-type]
         ids[front] = note.id
+        ids[f"{front} card"] = note.card_ids()[0]
     col.decks.id("Other")
     col.close()
     twins = []
@@ -110,21 +111,60 @@ def calls(ids: dict[str, int]) -> list[dict[str, Any]]:
             audio=[{"filename": "a.mp3", "path": "/nonexistent/a.mp3", "fields": ["Back"]}],
         ),
         update(ids["dup"], {"Front": "dup"}),  # no change at all
+        *tag_calls(ids),
+        *deck_calls(ids),
         {"action": "notesInfo", "params": {"query": "deck:*"}},
     ]
 
 
+def tag_calls(ids: dict[str, int]) -> list[dict[str, Any]]:
+    dup, kept, edited = ids["dup"], ids["kept"], ids["edit me"]
+    return [
+        {"action": "addTags", "params": {"notes": [dup, kept], "tags": "t1 t2"}},
+        {"action": "addTags", "params": {"notes": [kept], "tags": "t1 t2"}},
+        {"action": "addTags", "params": {"notes": [kept], "tags": "FOO"}},
+        {
+            "action": "addTags",
+            "params": {"notes": [kept, dup], "tags": "foo bar"},
+        },  # Anki spells it FOO, as first added
+        {"action": "addTags", "params": {"notes": [dup], "tags": "t1", "add": False}},
+        {"action": "addTags", "params": {"notes": [edited, 12345], "tags": "t3"}},
+        {"action": "addTags", "params": {"notes": "not a list", "tags": "t3"}},
+        {"action": "addTags", "params": {"notes": [dup], "tags": "t1"}},  # back again
+        {"action": "addTags", "params": {"notes": [dup], "tags": "Zed"}},
+        {"action": "addTags", "params": {"notes": [kept], "tags": "ZED"}},  # spelt Zed too, as first added
+        {"action": "removeTags", "params": {"notes": [kept], "tags": "t2"}},
+        {"action": "removeTags", "params": {"notes": [dup, kept], "tags": "t2"}},
+        {"action": "removeTags", "params": {"notes": [kept], "tags": "BAR"}},
+        {"action": "addTags", "params": {"notes": [kept], "tags": "bar"}},
+    ]
+
+
+def deck_calls(ids: dict[str, int]) -> list[dict[str, Any]]:
+    dup, kept, edited = ids["dup card"], ids["kept card"], ids["edit me card"]
+    return [
+        {"action": "changeDeck", "params": {"cards": [kept], "deck": "Moved::A"}},
+        {"action": "changeDeck", "params": {"cards": [dup, kept], "deck": "Moved::B"}},
+        {"action": "changeDeck", "params": {"cards": [edited], "deck": "  "}},
+        {"action": "changeDeck", "params": {"cards": [edited], "deck": "moved::a"}},  # the deck made above
+        {"action": "changeDeck", "params": {"cards": [999], "deck": "Moved::C"}},  # no such card: the deck is made
+        {"action": "changeDeck", "params": {"cards": [dup], "deck": "Other"}},
+    ]
+
+
 def state(server: RunningServer) -> tuple[list[Any], list[tuple[str, bytes]]]:
-    """Every note (type, fields, tags, its cards' decks) in the order added, and every media file."""
+    """Every note (type, fields, tags, its cards' decks) in the order added, then every deck's name; and every
+    media file."""
 
     def read(col: Any) -> tuple[list[Any], list[tuple[str, bytes]]]:
-        notes = []
+        notes: list[Any] = []
         for note_id in sorted(col.find_notes("")):
             note = col.get_note(note_id)
             decks = sorted(col.decks.name(card.did) for card in note.cards())
             notes.append((note.note_type()["name"], list(note.fields), list(note.tags), decks))
         folder = Path(col.media.dir())
         media = sorted((path.name, path.read_bytes()) for path in folder.iterdir() if path.is_file())
+        notes.append(sorted(deck.name for deck in col.decks.all_names_and_ids()))
         return notes, media
 
     result: tuple[list[Any], list[tuple[str, bytes]]] = server.on_collection(read)
@@ -186,14 +226,26 @@ def test_a_multi_ends_as_its_calls_sent_one_by_one(empty_collection: Path, tmp_p
     assert together[21:23] == [None, None]
     assert [reply["error"] is not None for reply in together[23:27]] == [True] * 4
     assert together[27:29] == [None, None] and together[29]["error"] is not None and together[30] is None
+    tags_end = 31 + len(tag_calls(ids))
+    assert together[31:tags_end] == [None] * 6 + [together[37]] + [None] * 7
+    assert (
+        together[37]["error"]
+        == "AnkiConnect.addTags() argument 'notes' must be a list of integers, not the string 'not a list'"
+    )
+    assert together[tags_end : tags_end + 6] == [None, None, together[tags_end + 2], None, None, None]
+    assert together[tags_end + 2]["error"] == "deck name must not be empty"
     info = {
-        tuple(note["fields"][name]["value"] for name in ("Front", "Back"))
-        for note in together[31]
-        if "Front" in note["fields"]
+        note["noteId"]: (note["fields"]["Front"]["value"], note["fields"]["Back"]["value"], note["tags"])
+        for note in together[-1]
+        if note["modelName"] == "Basic"
     }
-    assert ("edited", "first") in info and ("kept", "last") in info and ("dup", "") in info
+    assert info[ids["edit me"]] == ("edited", "first", ["t3"])
+    assert info[ids["kept"]][1:] == ("last", ["bar", "FOO", "t1", "Zed"])
+    assert info[ids["dup"]] == ("dup", "", ["bar", "FOO", "t1", "Zed"])
     assert [name for name, _ in media] == ["k.png", "p.png"]
+    *notes, decks = notes
     assert len(notes) == 3 + sum(isinstance(reply, int) for reply in together[:21]) + 1  # a4 replied enveloped
+    assert decks == ["Default", "Moved", "Moved::A", "Moved::B", "Moved::C", "Other", "Other::Child"]
 
 
 def test_each_call_of_a_run_needs_the_key(collection_path: Path) -> None:
