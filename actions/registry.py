@@ -16,8 +16,8 @@ __all__ = ["Action", "BatchHandler", "Handler", "Registry", "merge_registries"]
 Handler = Callable[..., Any]
 BatchHandler = Callable[[Any, list[dict[str, Any]]], list[Any]]
 """``(context, each call's bound params) -> each call's result``, or the exception that call raises when
-run alone (an exception instance in its place). Raising means: run them one by one instead (having
-written nothing)."""
+run alone (an exception instance in its place). Raising means: run them one by one instead; it must have
+written nothing by then, or only what the calls, run again one by one, leave as they find it."""
 
 
 @dataclass(frozen=True, slots=True)
