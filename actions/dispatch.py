@@ -12,7 +12,7 @@ from ..wire import DEFAULT_VERSION, Caller, Outcome, envelope_error, key_matches
 from .context import Context, Runtime
 from .errors import Denied, InvalidParams, UnsupportedAction, error_text
 from .params import bind_params
-from .registry import Action
+from .registry import Action, OneByOne
 
 __all__ = ["MAX_MULTI_DEPTH", "Dispatcher"]
 
@@ -151,6 +151,8 @@ class Dispatcher:
             return None
         try:
             results = action.batch(context, calls)
+        except OneByOne:
+            return None
         except Exception:
             # It wrote nothing: run one by one, each call reporting its own failure.
             log.info("a run of %s calls in one multi goes one by one", action.name, exc_info=True)

@@ -13,7 +13,7 @@ from .duplicates import DuplicateChecker
 from .errors import ActionError, InvalidParams, NotFound
 from .lookup import database
 from .note_spec import NoteBuilder, PreparedNote, fetch_note_media, set_fields, store_note_media
-from .registry import Registry
+from .registry import OneByOne, Registry
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -169,8 +169,21 @@ def add_note_each(ctx: Context, calls: list[dict[str, Any]]) -> list[Any]:
     """A run of addNote calls in one multi, added in one write: each note's id or its error, as when added one
     after another (a note accepted counts for the duplicate checks of the notes after it)."""
     slots = _checked(ctx, [call["note"] for call in calls], single=False)
-    _write_notes(ctx.col, [item for item in slots if isinstance(item, PreparedNote)])
+    accepted = [item for item in slots if isinstance(item, PreparedNote)]
+    if _decks_unknown_before_adding(accepted):
+        raise OneByOne()
+    _write_notes(ctx.col, accepted)
     return [ActionError(item) if isinstance(item, str) else int(item.note.id) for item in slots]
+
+
+def _decks_unknown_before_adding(notes: list[PreparedNote]) -> bool:
+    """Whether a note is checked for duplicates in some decks while a card template (Deck Override) may send
+    cards of a note accepted before it to a deck other than the note's own: which of them the note gets is
+    known once it is added, so the checker, which counts such a note in its own deck only, could miss one."""
+    if not any(note.options.deck_scope for note in notes):
+        return False
+    models = [note.note.note_type() for note in notes]
+    return any(template.get("did") for model in models if model is not None for template in model["tmpls"])
 
 
 def _checked(ctx: Context, specs: list[Any], *, single: bool) -> list[PreparedNote | str]:

@@ -11,13 +11,17 @@ from typing import Any
 
 from .params import ParamSpec, param_specs
 
-__all__ = ["Action", "BatchHandler", "Handler", "Registry", "merge_registries"]
+__all__ = ["Action", "BatchHandler", "Handler", "OneByOne", "Registry", "merge_registries"]
 
 Handler = Callable[..., Any]
 BatchHandler = Callable[[Any, list[dict[str, Any]]], list[Any]]
 """``(context, each call's bound params) -> each call's result``, or the exception that call raises when
 run alone (an exception instance in its place). Raising means: run them one by one instead; it must have
 written nothing by then, or only what the calls, run again one by one, leave as they find it."""
+
+
+class OneByOne(Exception):
+    """Raised by a batch handler, having written nothing, for calls it cannot do together exactly."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -294,3 +294,40 @@ def test_calls_in_nested_multis_are_one_run(empty_collection: Path, tmp_path: Pa
         alone_client.close()
     assert together[1][0] == {"result": None, "error": "cannot create note because it is a duplicate"}
     assert together[1][1] == {"result": None, "error": "cannot create note because it is a duplicate"}
+
+
+def test_a_run_checks_duplicates_in_decks_a_card_template_sends_cards_to(
+    empty_collection: Path, tmp_path: Path
+) -> None:
+    """A card template may send its cards to a deck of its own (Deck Override): a note checked for duplicates
+    in that deck must see the notes added before it in the same run there."""
+    from anki.collection import Collection
+
+    template = tmp_path / "template.anki2"
+    template.write_bytes(empty_collection.read_bytes())
+    col = Collection(str(template))
+    model = col.models.by_name("Basic (and reversed card)")
+    assert model is not None
+    model["tmpls"][1]["did"] = col.decks.id("Reversed")
+    col.models.update_dict(model)
+    col.close()
+    batched_path, alone_path, _ = seeded_twins(template, tmp_path)
+    reversed_note = {
+        "deckName": "Default",
+        "modelName": "Basic (and reversed card)",
+        "fields": {"Front": "x", "Back": "y"},
+    }
+    in_deck = {"duplicateScope": "deck"}
+    requests = [
+        {"action": "addNote", "params": {"note": reversed_note}},
+        {"action": "addNote", "params": {"note": {**reversed_note, "deckName": "Reversed", "options": in_deck}}},
+    ]
+    with serving(batched_path) as batched, serving(alone_path) as alone:
+        batched_client, alone_client = HttpApiClient(batched.port), HttpApiClient(alone.port)
+        together = batched_client.invoke("multi", actions=requests)
+        one_by_one = [alone_client.invoke("multi", actions=[request])[0] for request in requests]
+        assert without_ids(together) == without_ids(one_by_one)
+        assert state(batched) == state(alone)
+        batched_client.close()
+        alone_client.close()
+    assert together[1] == {"result": None, "error": "cannot create note because it is a duplicate"}
