@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from dump import collection_dump
 from note_helpers import make_deck
 from support import ApiClient, RunningServer
@@ -345,6 +346,27 @@ def test_get_deck_stats_skips_and_never_creates_missing_decks(client: ApiClient,
     assert unchanged_by(server, lambda: client.invoke("getDeckStats", decks=[])) == {}
     missing = "AnkiConnect.getDeckStats() missing 1 required positional argument: 'decks'"
     assert client.error("getDeckStats") == missing
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["Lang::JP", "Lang", "Nope"],
+        ["lang::jp", " Lang :: JP ", "LANG"],
+        ["a:::b", "a: ::b", "a::::b", "a"],  # Anki drops the colons at the ends of each part
+    ],
+)
+def test_get_deck_stats_finds_decks_as_anki_does(server: RunningServer, client: ApiClient, names: list[str]) -> None:
+    """Names as Anki's id_for_name reads them: in any case, with spaces or colons around "::"."""
+    for deck in ("Lang::JP", "a::b"):
+        add_cards(server, 1, deck)
+
+    def anki_ids(col: Any) -> list[str]:
+        return sorted({str(deck) for name in names if (deck := col.decks.id_for_name(name)) is not None})
+
+    expected = server.on_collection(anki_ids)
+    assert len(expected) == 2  # each list names two decks Anki finds
+    assert sorted(client.invoke("getDeckStats", decks=names)) == expected
 
 
 # deckNameFromId
