@@ -320,7 +320,16 @@ def operations(notes: int, note_ids: list[int], card_ids: list[int], deck_names:
             rounds=3,
             writes=True,
         ),
+        Operation(
+            "addNotes 10k, against the bare add",
+            lambda r: {"action": "addNotes", "version": 6, "params": {"notes": note_batch(batch, f"bare{r}")}},
+            lambda col, r: direct_add_notes(col, note_batch(batch, f"bare{r}")),
+            lambda server, direct: len(server) == batch and all(server),
+            rounds=3,
+            writes=True,
+        ),
         # Clients that sync notes from elsewhere send a multi of one addNote, or one updateNoteFields, per note.
+        # After the 10k adds: the collection they grow would change what those measure.
         Operation(
             "multi of 1,000 addNote",
             lambda r: {
@@ -339,14 +348,6 @@ def operations(notes: int, note_ids: list[int], card_ids: list[int], deck_names:
             lambda col, r: direct_update_fields(col, note_ids[:1000], r),
             lambda server, direct: server == [None] * len(direct),
             rounds=5,
-            writes=True,
-        ),
-        Operation(
-            "addNotes 10k, against the bare add",
-            lambda r: {"action": "addNotes", "version": 6, "params": {"notes": note_batch(batch, f"bare{r}")}},
-            lambda col, r: direct_add_notes(col, note_batch(batch, f"bare{r}")),
-            lambda server, direct: len(server) == batch and all(server),
-            rounds=3,
             writes=True,
         ),
     ]

@@ -66,7 +66,7 @@ MISSED_WHY: list[tuple[tuple[str, ...], str]] = [
         "note, inside Anki's add; the scan used to read the whole notes table, and the notes of the last second "
         "or two again: 30-35 ms more per 10k), and their decks (about 45 ms in all per 10k). Python's garbage "
         "collector is held off while a request runs, as Anki runs without it: that took 50-80 ms off each 10k "
-        "addNotes. Across runs this row measures 1.20x-1.29x.",
+        "addNotes. Across runs this row measures 1.13x-1.35x: it straddles the target.",
     ),
     (
         ("multi of 1,000 updateNoteFields",),
