@@ -77,6 +77,38 @@ def test_one_undo_step_reverts_a_whole_request(anki: AnkiSession) -> None:
     assert anki.invoke("notesInfo", notes=ids) == [{}, {}]
 
 
+def test_a_multi_of_runs_inside_anki_is_one_undo_step(anki: AnkiSession) -> None:
+    """As a note-syncing client sends them: a multi of one multi of addNote per file, then tags and decks; the
+    runs are written together on Anki's collection thread, and Edit > Undo still reverts the whole request."""
+    anki.fresh_profile()
+    files = [[_basic("file 1 a"), _basic("file 1 b")], [_basic("file 2 a"), _basic("file 1 a")]]
+    per_file = [{"action": "multi", "params": {"actions": [_add(note) for note in notes]}} for notes in files]
+    added = anki.invoke("multi", actions=per_file)
+    assert added[1][1] == {"result": None, "error": "cannot create note because it is a duplicate"}
+    ids = [added[0][0], added[0][1], added[1][0]]
+    cards = [card for info in anki.invoke("notesInfo", notes=ids) for card in info["cards"]]
+    mw = anki.mw
+    steps = mw.col.undo_status().last_step
+    follow_up = [
+        *({"action": "updateNoteFields", "params": {"note": {"id": i, "fields": {"Back": "synced"}}}} for i in ids),
+        *({"action": "addTags", "params": {"notes": [i], "tags": "synced"}} for i in ids),
+        {"action": "changeDeck", "params": {"cards": cards, "deck": "Synced"}},
+    ]
+    assert anki.invoke("multi", actions=follow_up) == [None] * (len(ids) * 2 + 1)
+    infos = anki.invoke("notesInfo", notes=ids)
+    assert {(info["fields"]["Back"]["value"], tuple(info["tags"])) for info in infos} == {("synced", ("synced",))}
+    assert anki.invoke("getDecks", cards=cards) == {"Synced": cards}
+    assert mw.col.undo_status().last_step == steps + 1  # the whole request, as one step
+    mw.undo()
+    wait_until(lambda: mw.col.get_note(ids[0])["Back"] == "", message="the undo")
+    assert {info["fields"]["Back"]["value"] for info in anki.invoke("notesInfo", notes=ids)} == {""}
+    assert anki.invoke("getDecks", cards=cards) == {"Default": cards}
+
+
+def _add(note: dict[str, Any]) -> dict[str, Any]:
+    return {"action": "addNote", "params": {"note": note}}
+
+
 def test_changes_are_announced_to_anki_screens(anki: AnkiSession) -> None:
     from aqt import gui_hooks
 
