@@ -136,7 +136,9 @@ def _with_new_fields(
         raise InvalidParams("fields must be an object")
     col = ctx.col
     _check_note_id(note["id"])
-    existing = working.get(note["id"]) or _get_note(col, note["id"])
+    existing = working.get(note["id"])
+    if existing is None:
+        existing = _get_note(col, note["id"])
     before = list(existing.fields)
     try:
         set_fields(existing, fields, match_case=True)
