@@ -68,7 +68,8 @@ def change_deck(ctx: Context, *, cards: list[int], deck: str) -> None:
     deck_id = _deck_id_creating(col, deck)
     # Anki's own op, not upstream's raw SQL: it returns cards from filtered decks to their home deck first,
     # marks the moved cards modified (usn -1, mod now) so the move syncs, and records one undo step.
-    col.set_deck([CardId(card_id) for card_id in cards], deck_id)
+    # Each card once: Anki's op fails on an id given twice (a UNIQUE constraint of its own id table).
+    col.set_deck([CardId(card_id) for card_id in dict.fromkeys(cards)], deck_id)
 
 
 @registry.batched("changeDeck")

@@ -55,9 +55,10 @@ def as_integer(value: Any) -> int | None:
 
 
 def card_ids(cards: Sequence[int]) -> list[CardId]:
+    """The ids for Anki's card ops, each once: they fail on an id given twice (a UNIQUE constraint of theirs)."""
     from anki.cards import CardId
 
-    return [CardId(card_id) for card_id in cards]
+    return [CardId(card_id) for card_id in dict.fromkeys(cards)]
 
 
 def get_card(col: Collection, card_id: int) -> Card:

@@ -11,6 +11,7 @@ from .registry import Registry
 
 if TYPE_CHECKING:
     from anki.collection import Collection
+    from anki.notes import NoteId
 
 __all__ = ["registry"]
 
@@ -30,9 +31,8 @@ def get_tags(ctx: Context) -> list[str]:
 @action("addTags")
 def add_tags(ctx: Context, *, notes: list[int], tags: str, add: bool = True) -> None:
     """Add space-separated tags to notes (``add: false`` removes them, a hidden upstream switch)."""
-    from anki.notes import NoteId
 
-    note_ids = [NoteId(n) for n in notes]
+    note_ids = _note_ids(notes)
     if add:
         ctx.col.tags.bulk_add(note_ids, tags)
     else:
@@ -42,9 +42,8 @@ def add_tags(ctx: Context, *, notes: list[int], tags: str, add: bool = True) -> 
 @action("removeTags")
 def remove_tags(ctx: Context, *, notes: list[int], tags: str) -> None:
     """Remove space-separated tags (and their child tags) from notes."""
-    from anki.notes import NoteId
 
-    ctx.col.tags.bulk_remove([NoteId(n) for n in notes], tags)
+    ctx.col.tags.bulk_remove(_note_ids(notes), tags)
 
 
 @registry.batched("addTags")
@@ -67,10 +66,9 @@ def remove_tags_each(ctx: Context, calls: list[dict[str, Any]]) -> list[None]:
 
 
 def _tag_in_runs(col: Collection, calls: list[tuple[list[int], str, bool]]) -> None:
-    from anki.notes import NoteId
 
     for (tags, add), run in groupby(calls, key=lambda call: (call[1], call[2])):
-        note_ids = [NoteId(n) for n in dict.fromkeys(n for notes, _, _ in run for n in notes)]
+        note_ids = _note_ids([n for notes, _, _ in run for n in notes])
         if add:
             col.tags.bulk_add(note_ids, tags)
         else:
@@ -110,4 +108,11 @@ def _replace_tag(col: Collection, notes: list[int], old: str, new: str) -> None:
         return  # no tag is empty: nothing to replace
     pattern = "^" + "".join("\\" + c if c in _REGEX_META else c for c in old) + "$"
     # "$" in a replacement names a capture group; "$$" is a literal "$". An empty result removes the tag.
-    col.tags.find_and_replace(notes, pattern, new.strip().replace("$", "$$"), regex=True, match_case=False)
+    col.tags.find_and_replace(_note_ids(notes), pattern, new.strip().replace("$", "$$"), regex=True, match_case=False)
+
+
+def _note_ids(notes: list[int]) -> list[NoteId]:
+    """The ids for Anki's tag ops, each once: they fail on an id given twice (a UNIQUE constraint of theirs)."""
+    from anki.notes import NoteId
+
+    return [NoteId(n) for n in dict.fromkeys(notes)]
