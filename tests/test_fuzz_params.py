@@ -177,11 +177,21 @@ def test_any_params_through_the_dispatcher_leave_the_collection_unchanged(
     server, known = filled
     before = server.on_collection(_fingerprint)
     values = st.sampled_from(known) | st.lists(st.sampled_from(known), max_size=3) | VALUE
+    _fuzz(server, READ_ONLY, values, fuzz_profiles.examples(400, scale=20), caplog)
+    assert server.on_collection(_fingerprint) == before
+
+
+def _fuzz(
+    server: RunningServer, names: list[str], values: Any, examples: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Requests of these actions with params drawn from ``values``: each gets a result or a clear error (the
+    param check's own words when the params do not bind; never a raw database error), and no handler fails
+    unexpectedly."""
     client = HttpApiClient(server.port)
     caplog.set_level(logging.ERROR)
 
-    @settings(max_examples=fuzz_profiles.examples(400, scale=20))
-    @given(st.sampled_from(READ_ONLY).flatmap(lambda name: st.tuples(st.just(name), params_for(name, values))))
+    @settings(max_examples=examples)
+    @given(st.sampled_from(names).flatmap(lambda name: st.tuples(st.just(name), params_for(name, values))))
     def run(request: tuple[str, Any]) -> None:
         name, params = request
         result, error = client.call({"action": name, "version": 6, "params": params})
@@ -190,6 +200,7 @@ def test_any_params_through_the_dispatcher_leave_the_collection_unchanged(
             assert error is not None, result  # refused by the request check: params must be an object
         elif bind_anything(name, params) is None:
             assert error is not None and error.startswith(f"AnkiConnect.{name}()"), error
+        assert error is None or not any(raw in error for raw in ("DbError", "SqliteFailure", "Traceback")), error
         failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
         assert not failures, (name, params, error, failures)  # "action failed unexpectedly": a handler bug
 
@@ -197,43 +208,6 @@ def test_any_params_through_the_dispatcher_leave_the_collection_unchanged(
         run()
     finally:
         client.close()
-    assert server.on_collection(_fingerprint) == before
-
-    def check(col: Any) -> tuple[bool, str]:
-        _, ok = col.fix_integrity()
-        return ok, col.db.scalar("pragma integrity_check")
-
-    assert server.on_collection(check) == (True, "ok")
-
-
-# Found by the fuzzers: numbers beyond what Anki or Python can take failed deep inside, as unexpected errors.
-
-
-@pytest.mark.parametrize(
-    ("name", "params", "error"),
-    [
-        ("removeTags", {"notes": [2**63], "tags": "x"}, "argument 'notes[0]' must be a 64-bit integer"),
-        ("removeTags", {"notes": [1, -(2**63) - 1], "tags": "x"}, "argument 'notes[1]' must be a 64-bit integer"),
-        ("getNoteTags", {"note": 1e30}, "argument 'note' must be a 64-bit integer"),
-        ("getNoteTags", {"note": "9" * 5000}, "argument 'note' must be an integer"),
-        ("getNoteTags", {"note": "²"}, "argument 'note' must be an integer"),
-        ("getNoteTags", {"note": "--3"}, "argument 'note' must be an integer"),
-        ("pollEvents", {"timeout": 10**400}, "argument 'timeout' must be a number, not the number 1000000000"),
-    ],
-)
-def test_numbers_out_of_range_are_refused_by_the_param_check(name: str, params: dict[str, Any], error: str) -> None:
-    from ankiconnect_live.actions.errors import InvalidParams
-    from ankiconnect_live.actions.params import bind_params
-
-    with pytest.raises(InvalidParams) as refused:
-        bind_params(name, ACTIONS[name].params, params)
-    assert str(refused.value).startswith(f"AnkiConnect.{name}() {error}"), str(refused.value)
-    assert len(str(refused.value)) < 200
-
-
-def test_the_largest_ids_still_bind() -> None:
-    assert bind_anything("removeTags", {"notes": [2**63 - 1, -(2**63)], "tags": "x"}) is not None
-    assert bind_anything("getNoteTags", {"note": str(2**63 - 1)}) == {"note": 2**63 - 1}
 
 
 NOT_FUZZED = {
@@ -250,27 +224,12 @@ NOT_FUZZED = {
 def test_any_params_to_writing_actions_get_clear_replies(
     filled: tuple[RunningServer, list[Any]], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Writing actions with any params, ids that exist among them (also repeated): a reply, never a raw database
-    error or a handler failing unexpectedly, and the collection intact afterwards."""
+    """Writing actions with any params, ids that exist among them (also repeated): clear replies as above, and
+    the collection intact afterwards."""
     server, known = filled
-    writing = sorted(set(ACTIONS) - set(READ_ONLY) - set(NOT_FUZZED))
+    # Graphical actions do not exist without Anki's window: "unsupported action", whatever the params.
+    writing = sorted(name for name in set(ACTIONS) - set(READ_ONLY) - set(NOT_FUZZED) if not ACTIONS[name].gui)
     twice = st.sampled_from(known).map(lambda value: [value, value])  # Anki's own list ops refused repeats
     values = st.sampled_from(known) | st.lists(st.sampled_from(known), max_size=4) | twice | VALUE
-    client = HttpApiClient(server.port)
-    caplog.set_level(logging.ERROR)
-
-    @settings(max_examples=fuzz_profiles.examples(200, scale=20))
-    @given(st.sampled_from(writing).flatmap(lambda name: st.tuples(st.just(name), params_for(name, values))))
-    def run(request: tuple[str, Any]) -> None:
-        name, params = request
-        result, error = client.call({"action": name, "version": 6, "params": params})
-        assert error is None or (isinstance(error, str) and result is None), (result, error)
-        assert error is None or not any(raw in error for raw in ("DbError", "SqliteFailure", "Traceback")), error
-        failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-        assert not failures, (name, params, error, failures)  # "action failed unexpectedly": a handler bug
-
-    try:
-        run()
-    finally:
-        client.close()
+    _fuzz(server, writing, values, fuzz_profiles.examples(200, scale=20), caplog)
     assert server.on_collection(lambda col: col.db.scalar("pragma integrity_check")) == "ok"
