@@ -29,6 +29,9 @@ EMPTY_NOTE = "cannot create note because it is empty"
 DUPLICATE_NOTE = "cannot create note because it is a duplicate"
 UNKNOWN_REASON = "cannot create note for unknown reason"
 
+DEFAULT_DECK = 1
+"""Where Anki adds the cards meant for a filtered deck."""
+
 NORMAL, EMPTY, DUPLICATE = 0, 1, 2
 """Anki's NoteFieldsCheckResponse states; 3-5 are cloze problems."""
 
@@ -67,6 +70,7 @@ class DuplicateChecker:
         self._normalize = col.get_config_bool(Config.Bool.NORMALIZE_NOTE_TEXT)
         self._accepted: dict[str, list[tuple[int, int]]] = defaultdict(list)  # key -> [(model id, deck id)]
         self._scopes: dict[tuple[int, str | None, bool], set[int] | None] = {}
+        self._card_deck: dict[int, int] = {}
 
     def errors(self, notes: Sequence[PreparedNote], *, batch: bool) -> list[str | None]:
         """Upstream's error text for each note that cannot be added, None for the others.
@@ -81,7 +85,7 @@ class DuplicateChecker:
         for prepared, key in paced(zip(notes, keys, strict=True)):
             error = _error_text(self._state(prepared, key, existing.get(key, []), card_decks), prepared)
             if batch and error is None:
-                self._accepted[key].append((prepared.note.mid, int(prepared.deck_id)))
+                self._accepted[key].append((prepared.note.mid, self._deck_for_adding(int(prepared.deck_id))))
             results.append(error)
         return results
 
@@ -143,6 +147,16 @@ class DuplicateChecker:
             for note_id, deck_id in db.all(f"select nid, did from cards where nid in ({chunk})"):
                 decks[note_id].add(deck_id)
         return decks
+
+    def _deck_for_adding(self, deck_id: int) -> int:
+        """Where Anki puts the cards of a note added to this deck: there, unless it is a filtered deck (or gone),
+        then in the Default deck."""
+        if deck_id not in self._card_deck:
+            from anki.decks import DeckId
+
+            deck = self._col.decks.get(DeckId(deck_id), default=False)
+            self._card_deck[deck_id] = deck_id if deck is not None and not deck["dyn"] else DEFAULT_DECK
+        return self._card_deck[deck_id]
 
     def _scope(self, prepared: PreparedNote) -> set[int] | None:
         options = prepared.options

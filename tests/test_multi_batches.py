@@ -331,3 +331,30 @@ def test_a_run_checks_duplicates_in_decks_a_card_template_sends_cards_to(
         batched_client.close()
         alone_client.close()
     assert together[1] == {"result": None, "error": "cannot create note because it is a duplicate"}
+
+
+def test_a_note_for_a_filtered_deck_counts_in_the_default_deck(empty_collection: Path, tmp_path: Path) -> None:
+    """Anki adds the cards of a note meant for a filtered deck to the Default deck: a note checked for duplicates
+    there, later in the same run (or the same addNotes), must see them."""
+    from anki.collection import Collection
+
+    template = tmp_path / "template.anki2"
+    template.write_bytes(empty_collection.read_bytes())
+    col = Collection(str(template))
+    col.decks.new_filtered("Filtered")
+    col.close()
+    batched_path, alone_path, _ = seeded_twins(template, tmp_path)
+    filtered = add("x", deck="Filtered")
+    in_default = add("x", options={"duplicateScope": "deck"})
+    with serving(batched_path) as batched, serving(alone_path) as alone:
+        batched_client, alone_client = HttpApiClient(batched.port), HttpApiClient(alone.port)
+        notes = [filtered["params"]["note"], in_default["params"]["note"]]
+        refused = batched_client.error("addNotes", notes=notes)
+        assert refused == "['cannot create note because it is a duplicate']"  # as upstream, adding one by one
+        together = batched_client.invoke("multi", actions=[filtered, in_default])
+        one_by_one = [alone_client.invoke("multi", actions=[request])[0] for request in (filtered, in_default)]
+        assert without_ids(together) == without_ids(one_by_one)
+        assert together[1] == {"result": None, "error": "cannot create note because it is a duplicate"}
+        assert state(batched) == state(alone)
+        batched_client.close()
+        alone_client.close()
