@@ -11,7 +11,7 @@ from .context import Context
 from .due_tree import deck_due_tree
 from .errors import ActionError, InvalidParams, NotFound
 from .lookup import database
-from .registry import Registry
+from .registry import OneByOne, Registry
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -76,7 +76,8 @@ def change_deck(ctx: Context, *, cards: list[int], deck: str) -> None:
 def change_deck_each(ctx: Context, calls: list[dict[str, Any]]) -> list[Any]:
     """A run of changeDeck calls in one multi: each call's deck created in turn, then each card moved once, to
     the deck of the last call naming it, one write per deck. Should a write fail, the calls then run one by
-    one, and moving a card again to where it went already changes nothing."""
+    one, and moving a card again to where it went already changes nothing; so do they when one names a
+    filtered deck, as Anki's refusal is the reply."""
     from anki.cards import CardId
     from anki.decks import DeckId
 
@@ -89,6 +90,8 @@ def change_deck_each(ctx: Context, calls: list[dict[str, Any]]) -> list[Any]:
         except ActionError as exc:
             results.append(exc)
             continue
+        if col.decks.is_filtered(DeckId(deck_id)):
+            raise OneByOne()  # Anki refuses the move, with its own words, even of no card
         final.update(dict.fromkeys(call["cards"], deck_id))
         results.append(None)
     by_deck: dict[int, list[CardId]] = {}

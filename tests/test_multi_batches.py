@@ -333,9 +333,9 @@ def test_a_run_checks_duplicates_in_decks_a_card_template_sends_cards_to(
     assert together[1] == {"result": None, "error": "cannot create note because it is a duplicate"}
 
 
-def test_a_note_for_a_filtered_deck_counts_in_the_default_deck(empty_collection: Path, tmp_path: Path) -> None:
+def test_a_filtered_deck_in_a_run(empty_collection: Path, tmp_path: Path) -> None:
     """Anki adds the cards of a note meant for a filtered deck to the Default deck: a note checked for duplicates
-    there, later in the same run (or the same addNotes), must see them."""
+    there, later in the same run (or the same addNotes), must see them. And it refuses to move cards there."""
     from anki.collection import Collection
 
     template = tmp_path / "template.anki2"
@@ -355,6 +355,15 @@ def test_a_note_for_a_filtered_deck_counts_in_the_default_deck(empty_collection:
         one_by_one = [alone_client.invoke("multi", actions=[request])[0] for request in (filtered, in_default)]
         assert without_ids(together) == without_ids(one_by_one)
         assert together[1] == {"result": None, "error": "cannot create note because it is a duplicate"}
+        # A run of moves naming the filtered deck: Anki refuses that one, even with no card to move.
+        moves = [{"action": "changeDeck", "params": {"cards": cards, "deck": deck}} for cards, deck in MOVES]
+        together = batched_client.invoke("multi", actions=moves)
+        one_by_one = [alone_client.invoke("multi", actions=[move])[0] for move in moves]
+        assert together == one_by_one
+        assert together[1] == {"result": None, "error": "Cards can't be manually moved into a filtered deck."}
         assert state(batched) == state(alone)
         batched_client.close()
         alone_client.close()
+
+
+MOVES = [([], "Other"), ([], "Filtered"), ([999], "Other")]

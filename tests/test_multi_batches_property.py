@@ -16,7 +16,7 @@ from support import HttpApiClient, RunningServer
 from test_multi_batches import seeded_twins, serving, state, without_ids
 
 FRONTS = ["a", "b", "A", "dup", "kept", "{{c1::a}}", ""]
-DECKS = ["Default", "Other", "Other::Child", "other", "New::Deck", "Nope", " "]
+DECKS = ["Default", "Other", "Other::Child", "other", "Filtered", "New::Deck", "Nope", " "]
 TAGS = ["t", "T", "t u", "u::v", "U", ""]
 
 
@@ -25,6 +25,11 @@ def twins(empty_collection: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     tmp_path = tmp_path_factory.mktemp("twins")
     template = tmp_path / "template.anki2"
     template.write_bytes(empty_collection.read_bytes())
+    from anki.collection import Collection
+
+    col = Collection(str(template))
+    col.decks.new_filtered("Filtered")  # Anki adds the cards of a note meant for it to Default
+    col.close()
     batched_path, alone_path, ids = seeded_twins(template, tmp_path)
     with serving(batched_path) as batched, serving(alone_path) as alone:
         clients = HttpApiClient(batched.port), HttpApiClient(alone.port)
@@ -66,7 +71,7 @@ def calls(ids: dict[str, int]) -> st.SearchStrategy[dict[str, Any]]:
             },
         },
         st.sampled_from(FRONTS),
-        st.sampled_from(DECKS[:6]),
+        st.sampled_from(DECKS[:7]),
         st.sampled_from(["Basic", "Basic", "Basic (and reversed card)", "Cloze", "Nope"]),
         options,
     )
