@@ -29,6 +29,10 @@ def twins(empty_collection: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
     col = Collection(str(template))
     col.decks.new_filtered("Filtered")  # Anki adds the cards of a note meant for it to Default
+    reversed_cards = col.models.by_name("Basic (and reversed card)")
+    assert reversed_cards is not None
+    reversed_cards["tmpls"][1]["did"] = col.decks.id("Other::Child")  # Deck Override: its own deck
+    col.models.update_dict(reversed_cards)
     col.close()
     batched_path, alone_path, ids = seeded_twins(template, tmp_path)
     with serving(batched_path) as batched, serving(alone_path) as alone:
