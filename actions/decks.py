@@ -84,14 +84,17 @@ def change_deck_each(ctx: Context, calls: list[dict[str, Any]]) -> list[Any]:
     col = ctx.col
     results: list[Any] = []
     final: dict[int, int] = {}
+    checked: set[int] = set()
     for call in calls:
         try:
             deck_id = _deck_id_creating(col, call["deck"])
         except ActionError as exc:
             results.append(exc)
             continue
-        if col.decks.is_filtered(DeckId(deck_id)):
-            raise OneByOne()  # Anki refuses the move, with its own words, even of no card
+        if deck_id not in checked:
+            if col.decks.is_filtered(DeckId(deck_id)):
+                raise OneByOne()  # Anki refuses the move, with its own words, even of no card
+            checked.add(deck_id)
         final.update(dict.fromkeys(call["cards"], deck_id))
         results.append(None)
     by_deck: dict[int, list[CardId]] = {}
