@@ -1,0 +1,124 @@
+"""Any request that writes notes is followed by note events naming exactly the notes it added, changed and
+deleted, as two snapshots of the notes table, taken before and after, tell them apart.
+
+One server lives through every example, so each request meets the notes the ones before it left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fuzz_profiles import examples
+from hypothesis import given, settings, strategies as st
+from support import HttpApiClient, RunningServer
+from test_multi_batches import serving
+
+FRONTS = ["a", "b", "c", "{{c1::d}}"]
+TAGS = ["t", "T", "u v", "t::x"]
+Snapshot = dict[int, tuple[Any, ...]]
+
+
+@pytest.fixture(scope="module")
+def served(empty_collection: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ...]]:
+    path = tmp_path_factory.mktemp("events") / "Events" / "collection.anki2"
+    path.parent.mkdir()
+    path.write_bytes(empty_collection.read_bytes())
+    with serving(path) as server:
+        client = HttpApiClient(server.port)
+        client.invoke("createDeck", deck="Other")
+        yield server, client
+        client.close()
+
+
+def snapshot(server: RunningServer) -> Snapshot:
+    """Each note's type, date, fields and tags, by id."""
+    rows = server.on_collection(lambda col: col.db.all("select id, mid, mod, flds, tags from notes"))
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def note_spec(front: str, deck: str, tags: list[str]) -> dict[str, Any]:
+    cloze = front.startswith("{{c")
+    fields = {"Text": front} if cloze else {"Front": front, "Back": "b"}
+    return {"deckName": deck, "modelName": "Cloze" if cloze else "Basic", "fields": fields, "tags": tags}
+
+
+def writes() -> st.SearchStrategy[dict[str, Any]]:
+    """One writing call; a note it names is a place among the notes there will be (``resolved``)."""
+    ids = st.integers(0, 6).map(lambda place: {"$note": place})
+    some = st.lists(ids, max_size=3)
+    spec = st.builds(
+        note_spec,
+        st.sampled_from(FRONTS),
+        st.sampled_from(["Default", "Other"]),
+        st.lists(st.sampled_from(TAGS), max_size=2),
+    )
+    fields = st.dictionaries(
+        st.sampled_from(["Front", "Back", "Text"]), st.sampled_from(["x", "y", "b", ""]), max_size=2
+    )
+    return st.one_of(
+        st.builds(lambda note: {"action": "addNote", "params": {"note": note}}, spec),
+        st.builds(
+            lambda notes: {"action": "addNotes", "params": {"notes": notes}}, st.lists(spec, min_size=1, max_size=3)
+        ),
+        st.builds(lambda i, f: {"action": "updateNoteFields", "params": {"note": {"id": i, "fields": f}}}, ids, fields),
+        st.builds(
+            lambda i, f, t: {"action": "updateNote", "params": {"note": {"id": i, "fields": f, "tags": t}}},
+            ids,
+            fields,
+            st.lists(st.sampled_from(TAGS), max_size=2),
+        ),
+        st.builds(
+            lambda action, n, t: {"action": action, "params": {"notes": n, "tags": t}},
+            st.sampled_from(["addTags", "removeTags"]),
+            some,
+            st.sampled_from(TAGS),
+        ),
+        st.builds(lambda n: {"action": "deleteNotes", "params": {"notes": n}}, some),
+    )
+
+
+def requests() -> st.SearchStrategy[dict[str, Any]]:
+    """A writing call, or a multi of several."""
+    call = writes()
+    return st.one_of(
+        call,
+        st.builds(
+            lambda calls: {"action": "multi", "params": {"actions": calls}}, st.lists(call, min_size=1, max_size=6)
+        ),
+    )
+
+
+def resolved(value: Any, note_ids: list[int]) -> Any:
+    """The request with each ``{"$note": place}`` the id of a note there is (the last places: none)."""
+    if isinstance(value, dict):
+        if "$note" in value:
+            place = value["$note"]
+            return note_ids[place % len(note_ids)] if note_ids and place < 5 else 12345
+        return {key: resolved(item, note_ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolved(item, note_ids) for item in value]
+    return value
+
+
+@settings(max_examples=examples(40, 25))
+@given(data=st.data())
+def test_note_events_name_exactly_the_notes_a_request_changed(served: tuple[Any, ...], data: st.DataObject) -> None:
+    server, client = served
+    before = snapshot(server)
+    seq = client.invoke("pollEvents", timeout=0)["seq"]
+    request = resolved(data.draw(requests()), sorted(before))
+    client.call({**request, "version": 6})
+    after = snapshot(server)
+    # A request's events are published before its reply is sent.
+    found = client.invoke("pollEvents", since=seq, events=["note.*"], timeout=0)
+    assert not found["gap"]
+    named: dict[str, list[int]] = {"note.added": [], "note.updated": [], "note.deleted": []}
+    for event in found["events"]:
+        named[event["event"]].append(event["data"]["noteId"])
+    assert sorted(named["note.added"]) == sorted(set(after) - set(before)), request
+    assert sorted(named["note.deleted"]) == sorted(set(before) - set(after)), request
+    changed = sorted(note_id for note_id in set(before) & set(after) if before[note_id] != after[note_id])
+    assert sorted(named["note.updated"]) == changed, request
