@@ -264,7 +264,11 @@ class HeadlessRuntime:
         first = max(before[0], known) + 1
         self._undo_known = max(known, step)
         if step >= first:
-            return merge_steps(col, first)
+            merged = merge_steps(col, first)
+            # Folding renumbers: the request's steps became one, numbered below the newest seen so far. Known
+            # as the newest, that number would hide the next request's first steps from it.
+            self._undo_known = col.undo_status().last_step
+            return merged
         return all_changes()  # changed outside the undo queue (legacy changes, sync): look at everything
 
     def _known(self) -> dict[str, Path]:
