@@ -177,6 +177,8 @@ class ChangeDetector:
             self._seen.notes = _db(col).scalar("select count() from notes")
         if changes is not None and (names := [wire for flag, wire in FLAGS if getattr(changes, flag)]):
             self._publish("collection.changed", {"changes": names, "source": source})
+        # A deck made by this change is announced before the notes and answers in it, one deleted after them.
+        decks = self._new_decks(col) if _wants(changes, "deck") else None
         if _wants(changes, "card"):
             self._answers(col)
         # Only when notes may have changed, not on every answer: without the log, reading notes means reading
@@ -189,8 +191,8 @@ class ChangeDetector:
             self._seen.sync_from = None
         if gone or logged is not None and logged.deleted:
             self._deletions(col, logged)
-        if _wants(changes, "deck"):
-            self._decks(col)
+        if decks is not None:
+            self._gone_decks(decks)
         if _wants(changes, "study_queues", "card", "deck"):
             self._counts(col)
 
@@ -317,11 +319,16 @@ class ChangeDetector:
         for note_id in deleted:
             self._publish("note.deleted", {"noteId": note_id})
 
-    def _decks(self, col: Collection) -> None:
+    def _new_decks(self, col: Collection) -> dict[int, str]:
+        """Announce the decks made since the last scan; every deck there is now, for ``_gone_decks``."""
         now = {d.id: d.name for d in col.decks.all_names_and_ids()}
-        before = self._seen.decks
-        for deck_id in sorted(now.keys() - before.keys()):
+        for deck_id in sorted(now.keys() - self._seen.decks.keys()):
+            self._seen.decks[deck_id] = now[deck_id]
             self._publish("deck.created", {"deckId": deck_id, "name": now[deck_id]})
+        return now
+
+    def _gone_decks(self, now: dict[int, str]) -> None:
+        before = self._seen.decks
         for deck_id in sorted(before.keys() - now.keys()):
             self._publish("deck.deleted", {"deckId": deck_id, "name": before[deck_id]})
         self._seen.decks = now
@@ -347,7 +354,8 @@ class ChangeDetector:
             return None
         name = self._seen.decks.get(deck_id)
         if name is None:
-            name = self._seen.decks[deck_id] = col.decks.name(deck_id)  # type: ignore[arg-type]
+            # Not kept in the decks seen: a deck found there counts as announced (deck.created).
+            name = col.decks.name(deck_id)  # type: ignore[arg-type]
         return name
 
 
