@@ -98,6 +98,38 @@ def test_creating_and_deleting_decks(api: HttpApiClient, events: Subscriber) -> 
     assert got[2]["data"] == {"deckId": deck_id, "name": "Verbs"}
 
 
+def test_a_deck_made_with_notes_in_it_is_announced_first(api: HttpApiClient, events: Subscriber) -> None:
+    """Made by the same request as the notes in it: deck.created before note.added (a note event once kept its
+    new deck's name, and the deck then counted as announced)."""
+    note = {**basic_note("in a new deck"), "deckName": "Made::Here"}
+    make = {"action": "createDeck", "params": {"deck": "Made::Here"}}
+    _, note_id = api.invoke("multi", actions=[make, {"action": "addNote", "params": {"note": note}}])
+    assert isinstance(note_id, int)
+    got = events.settle()
+    assert names(got) == ["collection.changed", "deck.created", "deck.created", "note.added"]
+    assert [event["data"]["name"] for event in got[1:3]] == ["Made", "Made::Here"]
+
+
+def test_every_request_is_scanned_after_one_that_made_several_undo_steps(
+    server: RunningServer, api: HttpApiClient, events: Subscriber
+) -> None:
+    """A request's undo steps are folded into one, which Anki numbers below the newest it had: the next
+    request's first steps (here: the deck it makes before moving a card there) must still be scanned."""
+    note_id = api.invoke(
+        "multi",
+        actions=[
+            {"action": "createDeck", "params": {"deck": "First"}},
+            {"action": "addNote", "params": {"note": basic_note("two steps")}},
+        ],
+    )[1]
+    (card_id,) = api.invoke("findCards", query=f"nid:{note_id}")
+    events.settle()
+    api.invoke("changeDeck", cards=[card_id], deck="Moved")
+    got = events.settle()
+    assert "deck.created" in names(got), got
+    assert got[names(got).index("deck.created")]["data"]["name"] == "Moved"
+
+
 def test_answering_cards(server: RunningServer, api: HttpApiClient, events: Subscriber) -> None:
     note_id = api.invoke("addNote", note=basic_note("q"))
     (card_id,) = api.invoke("findCards", query=f"nid:{note_id}")

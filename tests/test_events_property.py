@@ -91,15 +91,15 @@ def requests() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def resolved(value: Any, note_ids: list[int]) -> Any:
-    """The request with each ``{"$note": place}`` the id of a note there is (the last places: none)."""
+def resolved(value: Any, ids: list[int], key: str = "$note") -> Any:
+    """The request with each ``{key: place}`` the id of a note (or card) there is (the last places: none)."""
     if isinstance(value, dict):
-        if "$note" in value:
-            place = value["$note"]
-            return note_ids[place % len(note_ids)] if note_ids and place < 5 else 12345
-        return {key: resolved(item, note_ids) for key, item in value.items()}
+        if key in value:
+            place = value[key]
+            return ids[place % len(ids)] if ids and place < 5 else 12345
+        return {name: resolved(item, ids, key) for name, item in value.items()}
     if isinstance(value, list):
-        return [resolved(item, note_ids) for item in value]
+        return [resolved(item, ids, key) for item in value]
     return value
 
 
@@ -122,3 +122,66 @@ def test_note_events_name_exactly_the_notes_a_request_changed(served: tuple[Any,
     assert sorted(named["note.deleted"]) == sorted(set(before) - set(after)), request
     changed = sorted(note_id for note_id in set(before) & set(after) if before[note_id] != after[note_id])
     assert sorted(named["note.updated"]) == changed, request
+
+
+DECK_NAMES = ["A", "A::B", "a::b::C", "Other", "Z"]
+
+
+def deck_writes() -> st.SearchStrategy[dict[str, Any]]:
+    """Calls that make or remove decks, and answers that write the review log."""
+    name = st.sampled_from(DECK_NAMES)
+    cards = st.lists(st.integers(0, 6).map(lambda place: {"$card": place}), max_size=3)
+    return st.one_of(
+        st.builds(lambda deck: {"action": "createDeck", "params": {"deck": deck}}, name),
+        st.builds(lambda c, deck: {"action": "changeDeck", "params": {"cards": c, "deck": deck}}, cards, name),
+        st.builds(
+            lambda decks: {"action": "deleteDecks", "params": {"decks": decks, "cardsToo": True}},
+            st.lists(name, max_size=2),
+        ),
+        st.builds(
+            lambda c, ease: {"action": "answerCards", "params": {"answers": [{"cardId": i, "ease": ease} for i in c]}},
+            cards,
+            st.integers(1, 4),
+        ),
+        st.builds(
+            lambda note: {"action": "addNote", "params": {"note": note}},
+            st.builds(note_spec, st.sampled_from(FRONTS), name, st.just([])),
+        ),
+    )
+
+
+def decks_and_reviews(server: RunningServer) -> tuple[dict[int, str], list[int]]:
+    """Every deck's name by id, and the card of each entry of the review log, in order."""
+
+    def read(col: Any) -> tuple[dict[int, str], list[int]]:
+        decks = {deck.id: deck.name for deck in col.decks.all_names_and_ids()}
+        return decks, col.db.list("select cid from revlog order by id")
+
+    result: tuple[dict[int, str], list[int]] = server.on_collection(read)
+    return result
+
+
+@settings(max_examples=examples(40, 25))
+@given(data=st.data())
+def test_deck_and_answer_events_name_exactly_what_a_request_did(served: tuple[Any, ...], data: st.DataObject) -> None:
+    server, client = served
+    decks_before, reviews_before = decks_and_reviews(server)
+    card_ids = server.on_collection(lambda col: sorted(col.db.list("select id from cards")))
+    seq = client.invoke("pollEvents", timeout=0)["seq"]
+    calls = data.draw(st.lists(deck_writes(), min_size=1, max_size=4))
+    request = resolved({"action": "multi", "params": {"actions": calls}}, sorted(card_ids), key="$card")
+    client.call({**request, "version": 6})
+    decks_after, reviews_after = decks_and_reviews(server)
+    found = client.invoke("pollEvents", since=seq, events=["deck.*", "card.answered"], timeout=0)
+    assert not found["gap"]
+    named: dict[str, list[Any]] = {"deck.created": [], "deck.deleted": [], "card.answered": []}
+    for event in found["events"]:
+        data_ = event["data"]
+        named[event["event"]].append(
+            data_["cardId"] if event["event"] == "card.answered" else (data_["deckId"], data_["name"])
+        )
+    created = sorted((i, name) for i, name in decks_after.items() if i not in decks_before)
+    deleted = sorted((i, name) for i, name in decks_before.items() if i not in decks_after)
+    assert sorted(named["deck.created"]) == created, request
+    assert sorted(named["deck.deleted"]) == deleted, request
+    assert named["card.answered"] == reviews_after[len(reviews_before) :], request
