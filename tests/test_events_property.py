@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from fuzz_profiles import examples
 from hypothesis import given, settings, strategies as st
-from support import HttpApiClient, RunningServer
-from test_multi_batches import serving
+from support import RunningServer
+from test_multi_batches import served_with_decks
 
 FRONTS = ["a", "b", "c", "{{c1::d}}"]
 TAGS = ["t", "T", "u v", "t::x"]
@@ -23,14 +23,9 @@ Snapshot = dict[int, tuple[Any, ...]]
 
 @pytest.fixture(scope="module")
 def served(empty_collection: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ...]]:
-    path = tmp_path_factory.mktemp("events") / "Events" / "collection.anki2"
-    path.parent.mkdir()
-    path.write_bytes(empty_collection.read_bytes())
-    with serving(path) as server:
-        client = HttpApiClient(server.port)
-        client.invoke("createDeck", deck="Other")
+    folder = tmp_path_factory.mktemp("events") / "Profile"
+    with served_with_decks(empty_collection, folder, ["Other"]) as (server, client):
         yield server, client
-        client.close()
 
 
 def snapshot(server: RunningServer) -> Snapshot:

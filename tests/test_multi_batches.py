@@ -37,6 +37,24 @@ def serving(path: Path, **config: Any) -> Iterator[RunningServer]:
         server.stop()
 
 
+@contextmanager
+def served_with_decks(
+    collection: Path, folder: Path, decks: list[str]
+) -> Iterator[tuple[RunningServer, HttpApiClient]]:
+    """A server (and a client of it) on a copy of ``collection`` in ``folder``, with these decks made."""
+    folder.mkdir(parents=True)
+    path = folder / "collection.anki2"
+    path.write_bytes(collection.read_bytes())
+    with serving(path) as server:
+        client = HttpApiClient(server.port)
+        for deck in decks:
+            client.invoke("createDeck", deck=deck)
+        try:
+            yield server, client
+        finally:
+            client.close()
+
+
 def seeded_twins(template: Path, tmp_path: Path) -> tuple[Path, Path, dict[str, int]]:
     """Two copies (same profile name) of a collection with decks Other and Other::Child and three notes."""
     from anki.collection import Collection

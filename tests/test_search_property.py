@@ -1,6 +1,8 @@
-"""Searches through the server give exactly Anki's own results, in Anki's order, whatever writes came before
-them: the field and tag indexes, the deck bound and the memory of repeated searches must all follow every
-change. Anki's own search on the same collection, right after, is the truth.
+"""Searches through the server give exactly Anki's own ids, whatever writes came before them: the field and tag
+indexes, the deck bound and the memory of repeated searches must all follow every change. Anki's own search
+on the same collection, right after, is the truth. Compared as sets: Anki gives ids in no particular order
+(its query plan's), and a search answered from an index or within a few decks gives them by id (see
+docs/compatibility.md; tests/test_field_index.py checks the order where it is Anki's).
 
 One server lives through every example, so each meets what the ones before it wrote.
 """
@@ -14,9 +16,9 @@ from typing import Any
 import pytest
 from fuzz_profiles import examples
 from hypothesis import given, settings, strategies as st
-from support import HttpApiClient, RunningServer
+from support import RunningServer
 from test_events_property import resolved
-from test_multi_batches import serving
+from test_multi_batches import served_with_decks
 
 FRONTS = ["a", "A", "b", "a b", "<b>a</b>", "é"]
 DECKS = ["A", "A::B", "Other"]
@@ -49,15 +51,9 @@ QUERIES = [
 
 @pytest.fixture(scope="module")
 def served(empty_collection: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ...]]:
-    path = tmp_path_factory.mktemp("searches") / "Searches" / "collection.anki2"
-    path.parent.mkdir()
-    path.write_bytes(empty_collection.read_bytes())
-    with serving(path) as server:
-        client = HttpApiClient(server.port)
-        for deck in DECKS:
-            client.invoke("createDeck", deck=deck)
+    folder = tmp_path_factory.mktemp("searches") / "Profile"
+    with served_with_decks(empty_collection, folder, DECKS) as (server, client):
         yield server, client
-        client.close()
 
 
 def writes() -> st.SearchStrategy[dict[str, Any]]:
@@ -110,9 +106,10 @@ def test_searches_give_ankis_results_after_any_writes(served: tuple[Any, ...], d
         client.call({**resolved(resolved(write, note_ids), card_ids, key="$card"), "version": 6})
         for action, query in searches * 2:
             find = "find_notes" if action == "findNotes" else "find_cards"
-            expected = server.on_collection(lambda col, find=find, query=query: list(getattr(col, find)(query)))
-            reply = client.call({"action": action, "version": 6, "params": {"query": query}})
-            assert reply == (expected, None), (action, query, write, check_state(server))
+            expected = server.on_collection(lambda col, find=find, query=query: sorted(getattr(col, find)(query)))
+            result, error = client.call({"action": action, "version": 6, "params": {"query": query}})
+            assert error is None and len(result) == len(expected), (action, query, write, error)
+            assert sorted(result) == expected, (action, query, write, check_state(server))
 
 
 def check_state(server: RunningServer) -> list[Any]:
