@@ -117,6 +117,24 @@ def test_note_events_name_exactly_the_notes_a_request_changed(served: tuple[Any,
     assert sorted(named["note.deleted"]) == sorted(set(before) - set(after)), request
     changed = sorted(note_id for note_id in set(before) & set(after) if before[note_id] != after[note_id])
     assert sorted(named["note.updated"]) == changed, request
+    # And what each says of its note is the note as the request left it.
+    described = server.on_collection(lambda col: {note_id: described_note(col, note_id) for note_id in after})
+    for event in found["events"]:
+        if event["event"] != "note.deleted":
+            said = {key: value for key, value in event["data"].items() if key != "noteId"}
+            assert said == described[event["data"]["noteId"]], request
+
+
+def described_note(col: Any, note_id: int) -> dict[str, Any]:
+    """A note as its events describe it: type, the deck of its first card, tags, sort field."""
+    note = col.get_note(note_id)
+    first_card = min(note.cards(), key=lambda card: card.ord)
+    return {
+        "modelName": note.note_type()["name"],
+        "deck": col.decks.name(first_card.did),
+        "tags": list(note.tags),
+        "sortField": col.db.scalar("select sfld from notes where id = ?", note_id),
+    }
 
 
 DECK_NAMES = ["A", "A::B", "a::b::C", "Other", "Z"]
