@@ -262,14 +262,14 @@ class HeadlessRuntime:
         # number seen tells where this request's steps start. A smaller one means the numbering restarted.
         known = 0 if 0 < step < self._undo_known else self._undo_known
         first = max(before[0], known) + 1
-        self._undo_known = max(known, step)
-        if step >= first:
-            merged = merge_steps(col, first)
-            # Folding renumbers: the request's steps became one, numbered below the newest seen so far. Known
-            # as the newest, that number would hide the next request's first steps from it.
-            self._undo_known = col.undo_status().last_step
-            return merged
-        return all_changes()  # changed outside the undo queue (legacy changes, sync): look at everything
+        if step < first:
+            self._undo_known = max(known, step)
+            return all_changes()  # changed outside the undo queue (legacy changes, sync): look at everything
+        merged = merge_steps(col, first)
+        # Folding renumbers: the request's steps became one, numbered below the newest seen so far. Known as
+        # the newest, that number would hide the next request's first steps from it.
+        self._undo_known = col.undo_status().last_step
+        return merged
 
     def _known(self) -> dict[str, Path]:
         known = dict(self._listing()) if self._listing is not None else {}

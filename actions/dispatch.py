@@ -103,15 +103,12 @@ class Dispatcher:
     def _planned(self, request: Any, caller: Caller, depth: int, calls: list[_Call]) -> _Slot:
         """The slot of one request's outcome: known at once when its checks fail, else filled by a call added
         to ``calls`` (or, for a nested ``multi``, by the calls of its requests, in order)."""
-        if envelope_error(request) is not None or (action := self.actions.get(request["action"])) is None:
-            slot = _Slot()
-            calls.append(_Call(slot, request, depth))  # ``run`` words its error
-            return slot
-        version: int = request.get("version", DEFAULT_VERSION)
-        if action.batch is None and action.name != "multi":
+        action = self._batchable_or_multi(request)
+        if action is None:  # run in its turn as ``run`` runs it (which words any error)
             slot = _Slot()
             calls.append(_Call(slot, request, depth))
             return slot
+        version: int = request.get("version", DEFAULT_VERSION)
         # Checking a call changes nothing, so it may happen before the calls ahead of it have run.
         try:
             action, context, params = self._bound(request, version, caller, depth)
@@ -126,6 +123,12 @@ class Dispatcher:
         slot = _Slot(version=version)
         calls.append(_Call(slot, request, depth, action, context, params))
         return slot
+
+    def _batchable_or_multi(self, request: Any) -> Action | None:
+        if envelope_error(request) is not None:
+            return None
+        action = self.actions.get(request["action"])
+        return action if action is not None and (action.batch is not None or action.name == "multi") else None
 
     def _run_calls(self, calls: list[_Call], caller: Caller) -> None:
         """One call, or a run of bound calls of one batchable action: done at once, or one by one when the
