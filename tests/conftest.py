@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,10 +12,7 @@ import pytest
 from note_log_support import NOTES, add
 from study_day import start_study_day_far_from_now
 from support import ApiClient, HttpApiClient, RunningServer, WsApiClient
-
-from ankiconnect_live.app import App
-from ankiconnect_live.headless import HeadlessRuntime
-from ankiconnect_live.settings import load_settings
+from twin_support import serving
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -55,21 +53,14 @@ def collection_path(empty_collection: Path, tmp_path: Path) -> Path:
 def start_server(collection_path: Path) -> Iterator[Callable[..., RunningServer]]:
     """Start a server with some config keys overridden (always on 127.0.0.1/::1, port 0)."""
     running: list[RunningServer] = []
+    with ExitStack() as stack:
 
-    def start(**config: Any) -> RunningServer:
-        assert not running, "one server per test: they would share the collection"
-        settings = load_settings({"webBindPort": 0, **config})
-        runtime = HeadlessRuntime(settings, collection_path)
-        runtime.open()
-        app = App(runtime, runtime.post)
-        app.start()
-        server = RunningServer(app, runtime, collection_path)
-        running.append(server)
-        return server
+        def start(**config: Any) -> RunningServer:
+            assert not running, "one server per test: they would share the collection"
+            running.append(stack.enter_context(serving(collection_path, **config)))
+            return running[0]
 
-    yield start
-    for server in running:
-        server.stop()
+        yield start
 
 
 @pytest.fixture

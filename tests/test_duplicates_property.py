@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fuzz_profiles import examples
 from hypothesis import given, settings, strategies as st
-from test_multi_batches import served_with_decks
+from twin_support import served_with_decks
 
 FRONTS = ["a", "A", "a ", "<b>a</b>", "&nbsp;", "", "b", "<img src='x.png'>", "{{c1::a}}", "é"]
 DECKS = ["Default", "A", "A::B", "Other"]

@@ -14,7 +14,7 @@ import pytest
 from fuzz_profiles import examples
 from hypothesis import given, settings, strategies as st
 from support import RunningServer
-from test_multi_batches import served_with_decks
+from twin_support import resolved, served_with_decks
 
 FRONTS = ["a", "b", "c", "{{c1::d}}"]
 TAGS = ["t", "T", "u v", "t::x"]
@@ -84,18 +84,6 @@ def requests() -> st.SearchStrategy[dict[str, Any]]:
             lambda calls: {"action": "multi", "params": {"actions": calls}}, st.lists(call, min_size=1, max_size=6)
         ),
     )
-
-
-def resolved(value: Any, ids: list[int], key: str = "$note") -> Any:
-    """The request with each ``{key: place}`` the id of a note (or card) there is (the last places: none)."""
-    if isinstance(value, dict):
-        if key in value:
-            place = value[key]
-            return ids[place % len(ids)] if ids and place < 5 else 12345
-        return {name: resolved(item, ids, key) for name, item in value.items()}
-    if isinstance(value, list):
-        return [resolved(item, ids, key) for item in value]
-    return value
 
 
 @settings(max_examples=examples(40, 25))

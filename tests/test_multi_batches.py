@@ -8,74 +8,15 @@ and one request each to the second; replies, notes and media files must come out
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import HttpApiClient, RunningServer
-
-from ankiconnect_live.app import App
-from ankiconnect_live.headless import HeadlessRuntime
-from ankiconnect_live.settings import load_settings
+from twin_support import seeded_twins, serving, state, without_ids
 
 PICTURE = base64.b64encode(b"\x89PNG\r\n\x1a\n not really a picture").decode()
 ANOTHER = base64.b64encode(b"another file's bytes").decode()
-
-
-@contextmanager
-def serving(path: Path, **config: Any) -> Iterator[RunningServer]:
-    runtime = HeadlessRuntime(load_settings({"webBindPort": 0, **config}), path)
-    runtime.open()
-    app = App(runtime, runtime.post)
-    app.start()
-    server = RunningServer(app, runtime, path)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@contextmanager
-def served_with_decks(
-    collection: Path, folder: Path, decks: list[str]
-) -> Iterator[tuple[RunningServer, HttpApiClient]]:
-    """A server (and a client of it) on a copy of ``collection`` in ``folder``, with these decks made."""
-    folder.mkdir(parents=True)
-    path = folder / "collection.anki2"
-    path.write_bytes(collection.read_bytes())
-    with serving(path) as server:
-        client = HttpApiClient(server.port)
-        for deck in decks:
-            client.invoke("createDeck", deck=deck)
-        try:
-            yield server, client
-        finally:
-            client.close()
-
-
-def seeded_twins(template: Path, tmp_path: Path) -> tuple[Path, Path, dict[str, int]]:
-    """Two copies (same profile name) of a collection with decks Other and Other::Child and three notes."""
-    from anki.collection import Collection
-
-    col = Collection(str(template))
-    ids: dict[str, int] = {}
-    for front, deck in [("dup", "Default"), ("kept", "Other::Child"), ("edit me", "Default")]:
-        note = col.new_note(col.models.by_name("Basic"))  # type: ignore[arg-type]
-        note["Front"] = front
-        col.add_note(note, col.decks.id(deck))  # type: ignore[arg-type]
-        ids[front] = note.id
-        ids[f"{front} card"] = note.card_ids()[0]
-    col.decks.id("Other")
-    col.close()
-    twins = []
-    for side in ("batched", "alone"):
-        folder = tmp_path / side / "Twin"
-        folder.mkdir(parents=True)
-        (folder / "collection.anki2").write_bytes(template.read_bytes())
-        twins.append(folder / "collection.anki2")
-    return twins[0], twins[1], ids
 
 
 def add(front: str, *, deck: str = "Default", model: str = "Basic", **extra: Any) -> dict[str, Any]:
@@ -170,43 +111,11 @@ def deck_calls(ids: dict[str, int]) -> list[dict[str, Any]]:
     ]
 
 
-def state(server: RunningServer) -> tuple[list[Any], list[tuple[str, bytes]]]:
-    """Every note (type, fields, tags, its cards' decks) in the order added, then every deck's name; and every
-    media file."""
-
-    def read(col: Any) -> tuple[list[Any], list[tuple[str, bytes]]]:
-        notes: list[Any] = []
-        for note_id in sorted(col.find_notes("")):
-            note = col.get_note(note_id)
-            decks = sorted(col.decks.name(card.did) for card in note.cards())
-            notes.append((note.note_type()["name"], list(note.fields), list(note.tags), decks))
-        folder = Path(col.media.dir())
-        media = sorted((path.name, path.read_bytes()) for path in folder.iterdir() if path.is_file())
-        notes.append(sorted(deck.name for deck in col.decks.all_names_and_ids()))
-        return notes, media
-
-    result: tuple[list[Any], list[tuple[str, bytes]]] = server.on_collection(read)
-    return result
-
-
 def rows_written(server: RunningServer) -> int:
     """Rows SQLite has written through the server's connection: Anki also writes the collection's own row at
     each transaction, so calls written at once write fewer rows than the same calls written one by one."""
     count: int = server.on_collection(lambda col: col.db.scalar("select total_changes()"))
     return count
-
-
-def without_ids(reply: Any) -> Any:
-    """Ids and dates differ between the two copies; everything else must not."""
-    if isinstance(reply, bool) or reply is None:
-        return reply
-    if isinstance(reply, int):
-        return "<id>" if reply > 10**9 else reply
-    if isinstance(reply, list):
-        return [without_ids(item) for item in reply]
-    if isinstance(reply, dict):
-        return {key: without_ids(value) for key, value in reply.items() if key != "mod"}
-    return reply
 
 
 def test_a_multi_ends_as_its_calls_sent_one_by_one(empty_collection: Path, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from fuzz_profiles import examples
 from hypothesis import given, settings, strategies as st
 from support import HttpApiClient, RunningServer
-from test_multi_batches import seeded_twins, serving, state, without_ids
+from twin_support import seeded_twins, serving, state, without_ids
 
 FRONTS = ["a", "b", "A", "dup", "kept", "{{c1::a}}", ""]
 DECKS = ["Default", "Other", "Other::Child", "other", "Filtered", "New::Deck", "Nope", " "]

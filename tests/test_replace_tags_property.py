@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fuzz_profiles import examples
 from hypothesis import given, settings, strategies as st
-from test_multi_batches import seeded_twins, serving, state
+from twin_support import seeded_twins, serving, state
 
 TAGS = ["c++", "C++", "a.b", "axb", "[x]", "x", "$1", "a*b", "ab", "x::y", "X::Y", "ß", "^x$", "a|b", "é"]
 

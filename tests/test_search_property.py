@@ -17,8 +17,7 @@ import pytest
 from fuzz_profiles import examples
 from hypothesis import given, settings, strategies as st
 from support import RunningServer
-from test_events_property import resolved
-from test_multi_batches import served_with_decks
+from twin_support import resolved, served_with_decks
 
 FRONTS = ["a", "A", "b", "a b", "<b>a</b>", "é"]
 DECKS = ["A", "A::B", "Other"]
