@@ -17,6 +17,7 @@ from .context import Context
 from .errors import InvalidParams, NotFound
 from .lookup import database, model_by_name
 from .registry import Registry
+from .undo_steps import UndoFolder
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -236,13 +237,11 @@ def save_models(col: Collection, models: list[NotetypeDict]) -> None:
 
     (Undo cannot do it: Anki empties its undo queue when an operation fails.)
     """
-    steps: list[int] = []
+    steps = UndoFolder(col)  # one undo step for the whole action, however many note types
 
     def write_all() -> None:
         for model in models:
             save_model(col, model)
-            steps.append(col.undo_status().last_step)
+            steps.fold()
 
     database(col).transact(write_all)
-    if len(steps) > 1:
-        col.merge_undo_entries(steps[0])  # one undo step for the whole action

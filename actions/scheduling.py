@@ -18,6 +18,7 @@ from .context import Context
 from .errors import InvalidParams, NotFound, Unavailable
 from .lookup import database
 from .registry import Registry
+from .undo_steps import UndoFolder
 
 if TYPE_CHECKING:
     from anki.cards import Card, CardId
@@ -275,7 +276,7 @@ def _answer_all(col: Collection, answers: Sequence[tuple[int, int, int]]) -> Non
     if not isinstance(sched, Scheduler):
         raise Unavailable("scheduler is not available")
     ratings = {1: CardAnswer.AGAIN, 2: CardAnswer.HARD, 3: CardAnswer.GOOD, 4: CardAnswer.EASY}
-    first_step: int | None = None
+    steps = UndoFolder(col)  # the answers as one step, however many (Anki keeps 30 steps)
     try:
         for card_id, ease, millis in answers:
             card = get_card(col, card_id)
@@ -284,14 +285,11 @@ def _answer_all(col: Collection, answers: Sequence[tuple[int, int, int]]) -> Non
             answer = sched.build_answer(card=card, states=states, rating=ratings[ease])
             answer.milliseconds_taken = millis  # Anki caps it at the deck's "maximum answer seconds"
             sched.answer_card(answer)
-            if first_step is None:
-                first_step = col.undo_status().last_step
+            steps.fold()
     except Exception:
-        if first_step is not None:
-            _roll_back(col, first_step)
+        if steps.first is not None:
+            _roll_back(col, steps.first)
         raise
-    if first_step is not None:
-        col.merge_undo_entries(first_step)
 
 
 def _roll_back(col: Collection, first_step: int) -> None:

@@ -117,6 +117,26 @@ def test_find_and_replace_in_all_models_by_part(client: ApiClient, server: Runni
     assert client.invoke("modelTemplates", modelName="Basic")["Card 1"]["Front"] == "{{Front}}!"
 
 
+def test_find_and_replace_in_more_note_types_than_anki_keeps_undo_steps(
+    client: ApiClient, server: RunningServer
+) -> None:
+    """Anki keeps 30 undo steps: folding one per note type together at the end failed after writing them all."""
+
+    def add_types(col: Any) -> None:
+        for i in range(35):
+            model = col.models.copy(col.models.by_name("Basic"), add=False)
+            model["name"] = f"Copy {i}"
+            col.models.add_dict(model)
+
+    server.on_collection(add_types)
+    before = {name: stored_css(server, name) for name in client.invoke("modelNames")}
+    count = client.invoke("findAndReplaceInModels", modelName="", findText="arial", replaceText="serif")
+    assert count == len(before) > 35
+    assert all("serif" in stored_css(server, name) for name in before)
+    server.on_collection(lambda col: col.undo())  # every note type back at once
+    assert {name: stored_css(server, name) for name in before} == before
+
+
 def test_find_and_replace_accepts_the_readmes_nested_params(client: ApiClient, server: RunningServer) -> None:
     """The README nests the params in "model"; upstream rejects that form (D14), here it works."""
     nested = {"modelName": "Basic", "findText": "{{Front}}", "replaceText": "<b>{{Front}}</b>", "front": True}

@@ -218,6 +218,17 @@ def test_relearn_cards_is_one_undo_step(client: ApiClient, server: RunningServer
     assert collection_dump(server) == before
 
 
+def test_relearn_cards_beyond_ankis_thirty_undo_steps_is_one_step(client: ApiClient, server: RunningServer) -> None:
+    cards = [new_card(server, f"card {i}") for i in range(35)]
+    for card_id in cards:
+        make_review(server, card_id)
+    before = collection_dump(server)
+    assert client.invoke("relearnCards", cards=cards) is None
+    assert all(card_state(server, card_id)["type"] == RELEARNING for card_id in cards)
+    undo_once(server)
+    assert collection_dump(server) == before
+
+
 # answerCards
 
 
@@ -250,6 +261,31 @@ def test_answer_cards_is_one_undo_step(client: ApiClient, server: RunningServer)
     assert client.invoke("answerCards", answers=answers) == [True, True, True]
     assert len(revlog(server, first)) == 2
     undo_once(server)
+    assert collection_dump(server) == before
+
+
+def test_answer_cards_beyond_ankis_thirty_undo_steps_is_still_one_step(
+    client: ApiClient, server: RunningServer
+) -> None:
+    """Anki keeps 30 undo steps: folding the answers together at the end failed after writing them all."""
+    cards = [new_card(server, f"card {i}") for i in range(45)]
+    other = new_card(server, "other")
+    server.on_collection(lambda col: col.sched.suspend_cards([other]))  # an earlier, unrelated undo step
+    before = collection_dump(server)
+    assert client.invoke("answerCards", answers=[{"cardId": c, "ease": 3} for c in cards]) == [True] * len(cards)
+    assert all(len(revlog(server, card_id)) == 1 for card_id in cards)
+    undo_once(server)
+    assert collection_dump(server) == before
+    assert server.on_collection(lambda col: col.undo_status().undo) == "Suspend"
+
+
+def test_answer_cards_that_fail_after_thirty_answers_are_rolled_back(client: ApiClient, server: RunningServer) -> None:
+    cards = [new_card(server, f"card {i}") for i in range(40)]
+    broken = new_card(server, "broken")
+    set_card(server, broken, did=99999)
+    before = collection_dump(server)
+    answers = [{"cardId": c, "ease": 3} for c in [*cards, broken]]
+    assert "No such deck: '99999'" in client.error("answerCards", answers=answers)
     assert collection_dump(server) == before
 
 
