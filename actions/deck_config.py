@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .context import Context
 from .errors import InvalidParams
 from .registry import Registry
+from .undo_steps import UndoFolder
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -66,9 +67,11 @@ def set_deck_config_id(ctx: Context, *, decks: list[str], configId: int) -> bool
         if deck is None or deck["dyn"]:  # filtered decks have no options group: Anki ignores "conf" on them
             return False
         targets.append(deck)
+    steps = UndoFolder(col)  # one undo step, however many decks
     for deck in targets:
         deck["conf"] = configId
         col.decks.update_dict(deck)
+        steps.fold()
     return True
 
 

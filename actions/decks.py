@@ -12,6 +12,7 @@ from .due_tree import deck_due_tree
 from .errors import ActionError, InvalidParams, NotFound
 from .lookup import database
 from .registry import OneByOne, Registry
+from .undo_steps import UndoFolder
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -82,12 +83,14 @@ def change_deck_each(ctx: Context, calls: list[dict[str, Any]]) -> list[Any]:
     from anki.decks import DeckId
 
     col = ctx.col
+    steps = UndoFolder(col)  # a run naming many new decks makes more steps than Anki keeps
     results: list[Any] = []
     final: dict[int, int] = {}
     checked: set[int] = set()
     for call in calls:
         try:
             deck_id = _deck_id_creating(col, call["deck"])
+            steps.fold()
         except ActionError as exc:
             results.append(exc)
             continue
@@ -102,6 +105,7 @@ def change_deck_each(ctx: Context, calls: list[dict[str, Any]]) -> list[Any]:
         by_deck.setdefault(deck_id, []).append(CardId(card_id))
     for deck_id, card_ids in by_deck.items():
         col.set_deck(card_ids, DeckId(deck_id))
+        steps.fold()
     return results
 
 

@@ -13,6 +13,7 @@ from .context import Context, Runtime
 from .errors import Denied, InvalidParams, UnsupportedAction, error_text
 from .params import bind_params
 from .registry import Action, OneByOne
+from .undo_steps import UndoFolder
 
 __all__ = ["MAX_MULTI_DEPTH", "Dispatcher"]
 
@@ -91,12 +92,14 @@ class Dispatcher:
         (a client syncing notes sends hundreds; each written alone costs Anki a transaction of its own)."""
         calls: list[_Call] = []
         slots = [self._planned(request, caller, depth, calls) for request in requests]
+        steps = UndoFolder(self.runtime.collection)  # the whole multi one undo step, however many calls
         start = 0
         while start < len(calls):
             end = start + 1
             while calls[start].action is not None and end < len(calls) and calls[end].action is calls[start].action:
                 end += 1
             self._run_calls(calls[start:end], caller)
+            steps.fold()
             start = end
         return [slot.outcome() for slot in slots]
 

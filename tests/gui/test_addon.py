@@ -105,6 +105,20 @@ def test_a_multi_of_runs_inside_anki_is_one_undo_step(anki: AnkiSession) -> None
     assert anki.invoke("getDecks", cards=cards) == {"Default": cards}
 
 
+def test_a_multi_of_more_steps_than_anki_keeps_is_still_one_undo_step(anki: AnkiSession) -> None:
+    """Anki keeps 30 undo steps: each call's step is folded into the request's first as it is made."""
+    anki.fresh_profile()
+    mw = anki.mw
+    steps = mw.col.undo_status().last_step
+    names = [f"Made {i}" for i in range(40)]
+    made = anki.invoke("multi", actions=[{"action": "createDeck", "params": {"deck": name}} for name in names])
+    assert all(isinstance(deck_id, int) for deck_id in made)
+    assert mw.col.undo_status().last_step == steps + 1
+    mw.undo()
+    wait_until(lambda: "Made 0" not in anki.invoke("deckNames"), message="the undo")
+    assert not set(names) & set(anki.invoke("deckNames"))
+
+
 def _add(note: dict[str, Any]) -> dict[str, Any]:
     return {"action": "addNote", "params": {"note": note}}
 
