@@ -135,10 +135,11 @@ def main() -> None:
             print("\n## Events: publish -> WebSocket subscribers (in other processes)", flush=True)
             for total, delivery in bench_events(events=60 if quick else 200).items():
                 results.events[str(total)] = list(delivery)
-                p50, p99, last50, last99 = delivery
+                p50, p99, last50, last99, busy = delivery
                 print(
                     f"{total:5} subscribers: each delivery p50 {p50:7.3f} ms  p99 {p99:7.3f} ms   "
-                    f"last subscriber reached p50 {last50:7.3f} ms  p99 {last99:7.3f} ms",
+                    f"last subscriber reached p50 {last50:7.3f} ms  p99 {last99:7.3f} ms   "
+                    f"server's work {busy:6.3f} ms",
                     flush=True,
                 )
             reply50, reply99, event50, event99 = bench_request_to_event(seed, work)
