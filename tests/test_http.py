@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from event_helpers import wait_for
 from support import (
     RunningServer,
     basic_note,
@@ -292,6 +293,50 @@ def test_pipelined_requests_get_responses_in_order(server: RunningServer) -> Non
     ]
 
 
+LONG_POLL = {"action": "pollEvents", "version": 6, "params": {"events": ["note.added"], "timeout": 1.0}}
+"""A request that stays in progress for a second (nothing is added meanwhile)."""
+
+
+def test_a_request_pipelined_behind_a_slow_one_waits_for_it(server: RunningServer) -> None:
+    with raw_socket(server.port) as sock:
+        sock.sendall(raw_request(server.port, LONG_POLL) + raw_request(server.port, VERSION_6))
+        first, second = (parse_response(raw) for raw in read_responses(sock, 2))
+    assert first.json()["result"]["events"] == [] and second.json() == {"result": 6, "error": None}
+
+
+def test_a_client_that_stops_sending_while_its_request_is_answered_gets_the_answer(server: RunningServer) -> None:
+    with raw_socket(server.port) as sock:
+        sock.sendall(raw_request(server.port, LONG_POLL))
+        sock.shutdown(socket.SHUT_WR)  # nothing more to send: the server sees the end of input at once
+        raw = read_until_closed(sock)
+    reply = parse_response(raw)
+    assert reply.status == 200 and reply.json()["result"]["events"] == []
+
+
+def test_reading_pauses_while_a_request_is_answered_once_much_follows_it(server: RunningServer) -> None:
+    """What follows a request in progress is read (a pipelined request waits in h11's buffer) up to a bound,
+    then reading pauses until the answer is sent: a client cannot make the server buffer without limit."""
+    from ankiconnect_live.transport.http import BUFFERED_WHILE_ANSWERING
+
+    padded = json.dumps(VERSION_6).encode() + b" " * (16 * 1024 * 1024)  # valid JSON, 16 MB
+    with raw_socket(server.port) as sock:
+        sock.sendall(raw_request(server.port, LONG_POLL))
+        connections = server.app.server._http_connections
+        wait_for(lambda: any(c._busy for c in list(connections)))
+        (connection,) = [c for c in list(connections) if c._busy]
+        sender = threading.Thread(target=sock.sendall, args=(raw_request(server.port, padded),))
+        sender.start()  # blocks once the kernel's buffers are full
+        transport = connection._transport
+        assert transport is not None
+        wait_for(lambda: not transport.is_reading())
+        time.sleep(0.2)
+        # At most one read (asyncio reads up to 256 KiB at a time) beyond the bound.
+        assert BUFFERED_WHILE_ANSWERING < connection._read_while_busy <= BUFFERED_WHILE_ANSWERING + 256 * 1024
+        first, second = (parse_response(raw) for raw in read_responses(sock, 2))
+        sender.join(10)
+    assert first.json()["result"]["events"] == [] and second.json() == {"result": 6, "error": None}
+
+
 def chunked(body: bytes, size: int) -> bytes:
     parts = [b"%x\r\n%s\r\n" % (len(body[i : i + size]), body[i : i + size]) for i in range(0, len(body), size)]
     return b"".join(parts) + b"0\r\n\r\n"
@@ -401,6 +446,22 @@ def test_an_idle_keep_alive_connection_is_closed(start_server: Callable[..., Run
         started = time.monotonic()
         assert read_until_closed(sock, limit=5) == b""
         assert 0.3 < time.monotonic() - started < 3
+
+
+def test_a_busy_keep_alive_connection_stays_open_past_its_first_deadline(
+    start_server: Callable[..., RunningServer],
+) -> None:
+    # Each request moves the connection's deadline on; the timer set for the first one finds it moved.
+    server = start_server(webIdleTimeout=0.5, webHeadTimeout=0.5)
+    with raw_socket(server.port) as sock:
+        for _ in range(8):  # 1.6 s in all: three times the timeout
+            sock.sendall(raw_request(server.port, VERSION_6))
+            (raw,) = read_responses(sock, 1)
+            assert parse_response(raw).status == 200
+            time.sleep(0.2)
+        started = time.monotonic()
+        assert read_until_closed(sock, limit=5) == b""
+        assert 0.1 < time.monotonic() - started < 3
 
 
 def test_a_slow_client_does_not_block_others(server: RunningServer) -> None:

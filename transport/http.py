@@ -28,6 +28,8 @@ STREAM_BUFFER_LIMIT = 1 << 20
 """Bytes an event stream may have waiting for a slow client before the stream is closed."""
 
 LINGER_SECONDS = 2.0
+BUFFERED_WHILE_ANSWERING = 256 * 1024
+"""Bytes of later requests read while one is answered; beyond, reading waits for the answer."""
 """How long a connection refused with an error keeps reading (and dropping) what the client still sends."""
 
 BIG_BODY = 64 * 1024
@@ -68,8 +70,9 @@ Upgrade = Callable[[asyncio.Transport, bytes], None]
 class HttpProtocol(asyncio.Protocol):
     """One client connection. Requests are answered one at a time and in order (HTTP/1.1 pipelining).
 
-    Reading pauses while a request is being answered, so a client cannot make us buffer more than one
-    request beyond the one in progress.
+    While a request is being answered, what follows it is read (pipelined requests wait in h11's buffer) up to
+    ``BUFFERED_WHILE_ANSWERING`` bytes; then reading pauses until the answer is sent, so a client cannot make us
+    buffer more. (Pausing for every request cost two system calls per request.)
     """
 
     def __init__(
@@ -93,6 +96,9 @@ class HttpProtocol(asyncio.Protocol):
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None  # when the connection closes unless something moves it on
+        self._read_while_busy = 0  # bytes read while a request is being answered
+        self._paused = False
         self._waiting_idle = False  # between keep-alive requests, before any byte of the next one
         self._draining = False  # an error reply was sent; input is read and dropped until the client stops
         self._streaming = False  # an event stream is being sent: the connection carries nothing else
@@ -112,7 +118,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._registry.discard(self)
-        self._cancel_timer()
+        self._stop_timer()
         self._transport = None
         if self._task is not None and not self._task.done():
             self._task.cancel()
@@ -122,6 +128,11 @@ class HttpProtocol(asyncio.Protocol):
             return
         if self._raw is not None:
             self._raw += data
+        if self._busy:
+            self._read_while_busy += len(data)
+            if self._read_while_busy > BUFFERED_WHILE_ANSWERING and not self._paused and self._transport is not None:
+                self._transport.pause_reading()
+                self._paused = True
         if self._waiting_idle:
             # A new request has started: its head must now arrive quickly (slow-loris defence).
             self._waiting_idle = False
@@ -140,7 +151,9 @@ class HttpProtocol(asyncio.Protocol):
         with contextlib.suppress(h11.RemoteProtocolError):
             self._h11.receive_data(b"")
         self._pump()
-        return None
+        # The client may stop sending while its request is answered: keep the transport open for the answer
+        # (the connection closes once it is sent, as h11 then sees the client gone).
+        return True if self._busy else None
 
     # server control
 
@@ -220,7 +233,7 @@ class HttpProtocol(asyncio.Protocol):
     def _hand_off(self, raw: bytes) -> None:
         transport, self._transport = self._transport, None
         assert transport is not None
-        self._cancel_timer()
+        self._stop_timer()
         self._registry.discard(self)
         self._upgrade(transport, raw)
 
@@ -231,9 +244,8 @@ class HttpProtocol(asyncio.Protocol):
         self._request.body = bytes(self._body)
         self._body = bytearray()
         self._busy = True
+        self._read_while_busy = 0
         self._cancel_timer()
-        assert self._transport is not None
-        self._transport.pause_reading()
         self._task = asyncio.get_running_loop().create_task(self._answer(self._request))
 
     async def _answer(self, request: HttpRequest) -> None:
@@ -291,7 +303,9 @@ class HttpProtocol(asyncio.Protocol):
         except h11.LocalProtocolError:
             self._close()
             return
-        self._transport.resume_reading()
+        if self._paused:
+            self._paused = False
+            self._transport.resume_reading()
         self._arm_timer(self._settings.webIdleTimeout)
         self._waiting_idle = True
         self._pump()
@@ -358,7 +372,7 @@ class HttpProtocol(asyncio.Protocol):
             self._transport.write(data)
 
     def _close(self) -> None:
-        self._cancel_timer()
+        self._stop_timer()
         if self._transport is not None:
             self._transport.close()
             self._transport = None
@@ -367,16 +381,37 @@ class HttpProtocol(asyncio.Protocol):
     # timers
 
     def _arm_timer(self, seconds: float) -> None:
-        self._cancel_timer()
-        self._timer = asyncio.get_running_loop().call_later(seconds, self._on_timeout)
+        """Close the connection unless something moves it on within ``seconds``. Arming moves a deadline; the
+        loop's timer is replaced only for an earlier one (else a request re-created two or three)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        self._deadline = deadline
+        if self._timer is None or self._timer.when() > deadline:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = loop.call_at(deadline, self._on_timer)
 
     def _cancel_timer(self) -> None:
+        self._deadline = None  # the loop's timer, when it fires, finds nothing due
+
+    def _stop_timer(self) -> None:
+        self._deadline = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
-    def _on_timeout(self) -> None:
+    def _on_timer(self) -> None:
         self._timer = None
+        if self._deadline is None:
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._deadline:  # moved on since: wait for the new deadline
+            self._timer = loop.call_at(self._deadline, self._on_timer)
+            return
+        self._deadline = None
+        self._on_timeout()
+
+    def _on_timeout(self) -> None:
         if self._busy:
             return
         log.debug("closing a connection that went quiet")
