@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from event_helpers import wait_for
 from support import RunningServer, basic_note, http_post
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
@@ -234,3 +235,17 @@ def test_stopping_the_server_closes_websockets_with_1001(server: RunningServer) 
             with pytest.raises(ConnectionClosed) as closed:
                 ws.recv(timeout=5)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+
+
+def test_a_request_still_running_at_shutdown_is_cancelled_not_left_pending(server: RunningServer) -> None:
+    """Past the grace period, what still runs (a long poll here) is cancelled with the loop; left pending,
+    asyncio reports it on Anki's console ("Task was destroyed but it is pending!") when it is collected."""
+    with ws_open(server.ws_url) as ws:
+        ws.send(json.dumps({"id": 1, "action": "pollEvents", "version": 6, "params": {"timeout": 20}}))
+        tasks = server.app.server.ws_api._in_flight
+        wait_for(lambda: bool(tasks))
+        running = list(tasks)
+        server.app.server.stop(grace=0.2)
+        assert all(task.cancelled() for task in running)
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)

@@ -29,6 +29,8 @@ ws_log = logging.getLogger(log.name + ".websockets")
 ws_log.addFilter(RedactingFilter())  # its debug lines show handshake URLs (?key=) and the start of frames
 
 SHUTDOWN_GRACE = 10.0
+CANCEL_GRACE = 1.0
+"""How long cancelled tasks get to finish once the loop stopped."""
 """Seconds in-flight requests get to finish when the server stops."""
 LISTEN_BACKLOG = 1024
 """Connections the kernel holds until the loop accepts them. asyncio's default of 100 drops the rest of a burst
@@ -142,6 +144,7 @@ class Server:
         try:
             loop.run_forever()
         finally:
+            _cancel_remaining(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
@@ -188,6 +191,16 @@ class Server:
             server.close()  # closes WebSockets with 1001 (going away)
         for server in self._ws_servers:
             await server.wait_closed()
+
+
+def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what still runs once the loop stops (a request past the shutdown grace, a long poll), as
+    ``asyncio.run`` does: a task left pending is reported as destroyed when it is collected."""
+    tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.wait(tasks, timeout=CANCEL_GRACE))
 
 
 async def _no_snapshot() -> list[tuple[str, dict[str, Any]]]:
