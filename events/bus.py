@@ -73,6 +73,7 @@ class EventBus:
         # thousand notes), not a self-pipe write for every event.
         self._incoming: list[tuple[str, dict[str, Any], int]] = []
         self._waking = False
+        self._ending = False  # the server is stopping: long polls answer at once
 
     # set-up
 
@@ -81,6 +82,7 @@ class EventBus:
         with self._lock:
             self._loop = loop
             early, self._early = self._early, []
+        self._ending = False
         loop.call_soon_threadsafe(self._mark_loop_thread)
         for name, data, stamp in early:
             loop.call_soon_threadsafe(self._append, name, data, stamp)
@@ -190,12 +192,20 @@ class EventBus:
         wanted = None if names is None else frozenset(names)
         return [e for e in self._history if e.seq > seq and (wanted is None or e.name in wanted)]
 
+    def end_waits(self) -> None:
+        """Answer every long poll now, and later ones at once (the server is stopping: a client waiting 25 s
+        must not hold up Anki's quitting). On the loop."""
+        self._ending = True
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
     async def wait(self, seq: int, names: frozenset[str], timeout: float) -> list[Event] | None:
         """Long-poll: the events after ``seq`` as soon as there is one (or none after ``timeout`` seconds)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             found = self.since(seq, names)
-            if found is None or found:
+            if found is None or found or self._ending:
                 return found
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:

@@ -337,6 +337,33 @@ def test_reading_pauses_while_a_request_is_answered_once_much_follows_it(server:
     assert first.json()["result"]["events"] == [] and second.json() == {"result": 6, "error": None}
 
 
+def test_a_long_poll_is_answered_at_once_when_the_server_stops(server: RunningServer) -> None:
+    # A dashboard long-polling (25 s by default) must not hold up Anki's quitting for the shutdown grace.
+    with raw_socket(server.port) as sock:
+        sock.sendall(raw_request(server.port, {**LONG_POLL, "params": {"timeout": 25}}))
+        wait_for(lambda: any(c._busy for c in list(server.app.server._http_connections)))
+        started = time.monotonic()
+        server.app.stop()
+        assert time.monotonic() - started < 2
+        raw = read_until_closed(sock)
+    reply = parse_response(raw)
+    assert reply.status == 200 and reply.json()["result"]["events"] == []
+    assert ("Connection", "close") in reply.headers
+
+
+def test_a_request_still_running_past_the_shutdown_grace_is_cut_off(server: RunningServer) -> None:
+    busy = threading.Thread(target=server.on_collection, args=(lambda col: time.sleep(1.5),))
+    busy.start()  # the collection's thread is taken: the next request waits for it
+    with raw_socket(server.port) as sock:
+        sock.sendall(raw_request(server.port, {"action": "deckNames", "version": 6}))
+        wait_for(lambda: any(c._busy for c in list(server.app.server._http_connections)))
+        server.app.server.stop(grace=0.2)
+        started = time.monotonic()
+        assert read_until_closed(sock) == b""  # closed, not left waiting
+        assert time.monotonic() - started < 1
+    busy.join()
+
+
 def chunked(body: bytes, size: int) -> bytes:
     parts = [b"%x\r\n%s\r\n" % (len(body[i : i + size]), body[i : i + size]) for i in range(0, len(body), size)]
     return b"".join(parts) + b"0\r\n\r\n"

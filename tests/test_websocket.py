@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -237,11 +239,26 @@ def test_stopping_the_server_closes_websockets_with_1001(server: RunningServer) 
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
 
 
-def test_a_request_still_running_at_shutdown_is_cancelled_not_left_pending(server: RunningServer) -> None:
-    """Past the grace period, what still runs (a long poll here) is cancelled with the loop; left pending,
-    asyncio reports it on Anki's console ("Task was destroyed but it is pending!") when it is collected."""
+def test_a_long_poll_is_answered_at_once_when_the_server_stops(server: RunningServer) -> None:
     with ws_open(server.ws_url) as ws:
         ws.send(json.dumps({"id": 1, "action": "pollEvents", "version": 6, "params": {"timeout": 20}}))
+        wait_for(lambda: bool(server.app.server.ws_api._in_flight))
+        started = time.monotonic()
+        server.app.stop()
+        assert time.monotonic() - started < 2  # not the 10 s grace
+        reply = json.loads(ws.recv(timeout=5))
+        assert reply["id"] == 1 and reply["result"]["events"] == [] and reply["error"] is None
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
+
+
+def test_a_request_still_running_at_shutdown_is_cancelled_not_left_pending(server: RunningServer) -> None:
+    """Past the grace period, what still runs is cancelled with the loop; left pending, asyncio reports it on
+    Anki's console ("Task was destroyed but it is pending!") when it is collected."""
+    busy = threading.Thread(target=server.on_collection, args=(lambda col: time.sleep(1.5),))
+    busy.start()  # the collection's thread is taken: the next request waits for it
+    with ws_open(server.ws_url) as ws:
+        ws.send(json.dumps({"id": 1, "action": "deckNames", "version": 6}))
         tasks = server.app.server.ws_api._in_flight
         wait_for(lambda: bool(tasks))
         running = list(tasks)
@@ -249,3 +266,4 @@ def test_a_request_still_running_at_shutdown_is_cancelled_not_left_pending(serve
         assert all(task.cancelled() for task in running)
         with pytest.raises(ConnectionClosed):
             ws.recv(timeout=5)
+    busy.join()

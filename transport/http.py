@@ -169,6 +169,12 @@ class HttpProtocol(asyncio.Protocol):
         elif self._streaming and self._task is not None:
             self._task.cancel()  # an event stream has no end of its own
 
+    def abort(self) -> None:
+        """Close now, whatever is in progress (shutdown, once its grace is over)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._close()
+
     # request parsing
 
     def _pump(self) -> None:

@@ -178,6 +178,7 @@ class Server:
     async def _shutdown(self, grace: float) -> None:
         for server in self._ws_servers:
             server.server.close()  # stop accepting; existing connections stay up for now
+        self.events.end_waits()  # long polls answer now: they would hold shutdown for the whole grace
         for connection in list(self._http_connections):
             connection.shutdown()
         try:
@@ -187,6 +188,8 @@ class Server:
                     await asyncio.sleep(0.01)
         except TimeoutError:
             log.warning("in-flight requests did not finish within %s s", grace)
+            for connection in list(self._http_connections):
+                connection.abort()  # the client sees the connection close instead of waiting on
         for server in self._ws_servers:
             server.close()  # closes WebSockets with 1001 (going away)
         for server in self._ws_servers:
