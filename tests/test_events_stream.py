@@ -17,6 +17,7 @@ from support import HttpApiClient, RunningServer, basic_note, http_post, raw_soc
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
+from ankiconnect_live.transport import ws_session
 from ankiconnect_live.transport.ws_session import SLOW_CONSUMER
 
 
@@ -212,8 +213,9 @@ def test_poll_events_needs_the_key(start_server: Callable[..., RunningServer]) -
 
 
 def test_a_client_too_slow_for_its_events_is_closed_and_delays_nobody(
-    start_server: Callable[..., RunningServer],
+    start_server: Callable[..., RunningServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(ws_session, "STALLED_SECONDS", 0.2)
     server = start_server(eventQueueSize=50)
     bus = server.app.events
     good = Subscriber(server, compression=None)
@@ -258,6 +260,51 @@ def test_a_client_too_slow_for_its_events_is_closed_and_delays_nobody(
         good.close()
         reader.join(5)
         slow.close()
+
+
+def test_a_burst_of_more_events_than_the_queue_holds_reaches_a_client_that_reads(
+    start_server: Callable[..., RunningServer],
+) -> None:
+    """An addNotes of many notes queues a note.added for each at once: a client reading along is no slow one."""
+    server = start_server(eventQueueSize=50)
+    reader = Subscriber(server, compression=None)
+    reader.subscribe(["note.added"])
+    received: list[dict[str, Any]] = []
+    thread = threading.Thread(target=_read_all, args=(reader, received))
+    thread.start()
+    try:
+        with closing(HttpApiClient(server.port)) as api:
+            added = api.invoke("addNotes", notes=[basic_note(f"burst {i}") for i in range(2000)])
+        _wait_for_count(received, len(added))
+        assert [e["data"]["noteId"] for e in received] == added
+        assert server.app.events.listener_count == 1  # still subscribed
+    finally:
+        reader.close()
+        thread.join(5)
+
+
+def test_a_client_that_stops_reading_is_closed_however_fast_events_come(
+    start_server: Callable[..., RunningServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond a hundred times eventQueueSize messages waiting, a client is closed without waiting for the stall
+    to last: memory stays bounded even while events pour in."""
+    monkeypatch.setattr(ws_session, "STALLED_SECONDS", 3600.0)
+    server = start_server(eventQueueSize=5)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", server.port))
+    stalled = Subscriber(server, sock=sock, compression=None, max_queue=4)
+    stalled.subscribe(["media.stored"])
+    blob = os.urandom(8 * 1024).hex()
+    try:
+        for n in range(5000):
+            server.app.events.publish("media.stored", {"filename": blob, "n": n})
+            if server.app.events.listener_count == 0:
+                break
+            time.sleep(0.0005)
+        assert server.app.events.listener_count == 0  # its subscription went with it
+    finally:
+        stalled.close()
 
 
 def _read_all(subscriber: Subscriber, into: list[dict[str, Any]]) -> None:

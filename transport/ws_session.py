@@ -1,14 +1,17 @@
-"""One WebSocket connection's outgoing side: a bounded queue for replies and events, and its subscriptions.
+"""One WebSocket connection's outgoing side: a queue for replies and events, and its subscriptions.
 
 Every message for a client goes through its queue, so a subscription's reply always precedes its events,
-and a client that stops reading can never make the server buffer without limit: when its queue is full the
-connection is closed with ``SLOW_CONSUMER`` and every other client carries on.
+and a client that stops reading can never make the server buffer without limit: once ``eventQueueSize``
+messages wait and its socket has taken none for ``STALLED_SECONDS`` (or a hundred times as many wait), the
+connection is closed with ``SLOW_CONSUMER`` and every other client carries on. A burst is no stall: an
+``addNotes`` of 10k notes queues 10k ``note.added`` at once for a client that reads them all in a blink.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,12 +27,25 @@ log = logging.getLogger(__name__.rsplit(".", 2)[0] + ".transport")
 
 SLOW_CONSUMER = 4008
 """Close code for a client that did not read its messages fast enough (its queue overflowed)."""
+STALLED_SECONDS = 5.0
+"""How long a client with a full queue may take no message before it counts as too slow."""
+HARD_LIMIT_FACTOR = 100
+"""Times ``eventQueueSize`` messages waiting that close a client at once, stalled or not (memory)."""
+TURN = 32
+"""Messages a client's writer sends before letting the loop run other work: a burst of 10k events to a few
+clients, sent in one go, held every other request for a second."""
+
+Message = str | bytes | tuple[Event, int]
+"""Text to send, or an event for a subscription (its message is written when sent, not when queued)."""
 
 
 class WsSession:
     def __init__(self, connection: ServerConnection, queue_size: int) -> None:
         self._connection = connection
-        self._queue: asyncio.Queue[str | bytes] = asyncio.Queue(maxsize=max(1, queue_size))
+        self._queue: asyncio.Queue[Message] = asyncio.Queue()
+        self._full = max(1, queue_size)
+        self._moving = time.monotonic()  # when the socket last took a message, or messages started waiting
+        self._sending = False
         self._subscriptions: dict[int, Callable[[], None]] = {}
         self.closing = False
         self._writer = asyncio.get_running_loop().create_task(self._write())
@@ -41,14 +57,23 @@ class WsSession:
             return
         # A reply goes out as the JSON bytes it was encoded to, in a text frame: decoding it to a str only for
         # the library to encode it again cost a 10 MB cardsInfo reply two copies with the GIL held.
-        text = message if isinstance(message, str) else encode_json(message)
-        try:
-            self._queue.put_nowait(text)
-        except asyncio.QueueFull:
-            self._too_slow()
+        self._enqueue(message if isinstance(message, str) else encode_json(message))
 
     def push_event(self, subscription: int) -> Callable[[Event], None]:
-        return lambda event: self.send(event.message(subscription))
+        # The message is written by the writer: a burst of events is queued without formatting each (the
+        # reply that follows them must still find them queued first).
+        return lambda event: self._enqueue((event, subscription)) if not self.closing else None
+
+    def _enqueue(self, message: Message) -> None:
+        waiting = self._queue.qsize()
+        if waiting == 0 and not self._sending:
+            self._moving = time.monotonic()  # nothing was waiting: the clock starts now
+        elif waiting >= self._full and (
+            waiting >= self._full * HARD_LIMIT_FACTOR or time.monotonic() - self._moving > STALLED_SECONDS
+        ):
+            self._too_slow()
+            return
+        self._queue.put_nowait(message)
 
     def add_subscription(self, subscription: int, remove: Callable[[], None]) -> None:
         if self.closing:  # the client left (or was too slow) while the subscription was being set up
@@ -84,9 +109,17 @@ class WsSession:
 
     async def _write(self) -> None:
         try:
+            sent = 0
             while True:
-                text = await self._queue.get()
-                await self._connection.send(text, text=True)
+                message = await self._queue.get()
+                text = message if not isinstance(message, tuple) else message[0].message(message[1])
+                self._sending = True
+                await self._connection.send(text, text=True)  # waits while the client's socket is full
+                self._sending = False
+                self._moving = time.monotonic()
+                sent += 1
+                if sent % TURN == 0:
+                    await asyncio.sleep(0)  # other clients' requests go in between
         except ConnectionClosed:
             self.closing = True
 
