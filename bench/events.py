@@ -280,3 +280,72 @@ def bench_request_to_event(seed: Path, work: Path, total: int = 100, requests: i
                 group.wait()
         connection.close()
     return (*_quantiles(replies), *_quantiles(group.latencies))
+
+
+# a burst: a bulk add while clients subscribe to its events
+
+
+def bench_burst(seed: Path, work: Path, total: int = 10, notes: int = 10_000) -> dict[str, float]:
+    """An ``addNotes`` of ``notes`` notes while ``total`` WebSocket clients subscribe to ``note.added`` and
+    another client sends ``version`` every 10 ms: the reply, when the last subscriber had every event (its
+    reading included: the subscribers are threads of this process), how many were disconnected, and how long
+    ``version`` took meanwhile (ms)."""
+    from websockets.sync.client import connect
+
+    with served(copy_of(seed, work, "burst")) as port:
+        sockets = [connect(f"ws://127.0.0.1:{port}/", compression=None, max_size=None) for _ in range(total)]
+        for ws in sockets:
+            ws.send(json.dumps({"id": 1, "action": "subscribe", "version": 6, "params": {"events": ["note.added"]}}))
+            json.loads(ws.recv(timeout=10))
+        finished: list[float] = []
+        dropped: list[Exception] = []
+
+        def read(ws: Any) -> None:
+            try:
+                for _ in range(notes):
+                    ws.recv(timeout=60)
+                finished.append(time.perf_counter())
+            except Exception as exc:  # closed as too slow (4008), or timed out
+                dropped.append(exc)
+
+        probes: list[float] = []
+        done = threading.Event()
+
+        def probe() -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", port)
+            while not done.is_set():
+                started = time.perf_counter()
+                post(connection, {"action": "version", "version": 6})
+                probes.append((time.perf_counter() - started) * 1000)
+                time.sleep(0.01)
+            connection.close()
+
+        threads = [threading.Thread(target=read, args=(ws,)) for ws in sockets] + [threading.Thread(target=probe)]
+        for thread in threads:
+            thread.start()
+        batch = [
+            {"deckName": "Default", "modelName": "Basic", "fields": {"Front": f"burst {i}", "Back": "b"}}
+            for i in range(notes)
+        ]
+        connection = http.client.HTTPConnection("127.0.0.1", port)
+        started = time.perf_counter()
+        reply = post(connection, {"action": "addNotes", "version": 6, "params": {"notes": batch}})
+        replied = time.perf_counter()
+        if reply["error"] is not None:
+            raise RuntimeError(f"addNotes failed: {reply['error']}")
+        for thread in threads[:-1]:
+            thread.join(120)
+        done.set()
+        threads[-1].join(10)
+        for ws in sockets:
+            ws.close()
+        connection.close()
+    return {
+        "subscribers": total,
+        "notes": notes,
+        "reply_ms": (replied - started) * 1000,
+        "last_ms": (max(finished) - started) * 1000 if finished else float("nan"),
+        "disconnected": len(dropped),
+        "probe_p50_ms": _quantiles(probes)[0],
+        "probe_max_ms": max(probes),
+    }

@@ -116,6 +116,8 @@ class Results:
     events: dict[str, list[float]] = field(default_factory=dict)
     """Subscribers -> [each delivery p50, p99, last delivery p50, p99]."""
     request_to_event: list[float] = field(default_factory=list)
+    burst: dict[str, float] = field(default_factory=dict)
+    """``events.bench_burst``: a bulk add while clients subscribe to its events."""
     memory: dict[str, Any] = field(default_factory=dict)
     peak_rss: dict[str, float] = field(default_factory=dict)
     """Notes -> the highest peak RSS (MiB) of the server processes on that collection."""
@@ -253,6 +255,17 @@ def markdown(results: Results) -> str:
                 f"| 100, `addNote` sent until `note.added` received | reply {_ms(r50)} / {_ms(r99)} "
                 f"| event {_ms(e50)} / {_ms(e99)} | - |"
             )
+        b = results.burst
+        if b:
+            lines += [
+                "",
+                f"A burst: `addNotes` of {b['notes']:,.0f} notes while {b['subscribers']:.0f} WebSocket clients "
+                f"subscribe to `note.added` (their reading in one process, sharing its GIL) and another sends "
+                f"`version` every 10 ms: reply {_ms(b['reply_ms'])}; the last subscriber had all "
+                f"{b['notes']:,.0f} events {_ms(b['last_ms'])} after the request was sent; "
+                f"{b['disconnected']:.0f} disconnected; `version` meanwhile {_ms(b['probe_p50_ms'])} (p50), "
+                f"{_ms(b['probe_max_ms'])} at most.",
+            ]
         lines.append("")
     if results.memory or results.peak_rss:
         lines += ["**Memory** of the headless server (resident set):", ""]

@@ -26,7 +26,7 @@ from memory import bench_memory_growth
 from report import RESULTS, Results, markdown, write_readme
 from yomitan import bench_lookups
 
-from events import bench_events, bench_request_to_event
+from events import bench_burst, bench_events, bench_request_to_event
 
 SECTIONS = ("lookup", "data", "latency", "events", "memory", "gui")
 
@@ -147,6 +147,15 @@ def main() -> None:
             print(
                 f"addNote -> note.added at 100 subscribers ({min(sizes):,} notes): reply p50 {reply50:6.3f} ms "
                 f"p99 {reply99:6.3f} ms   event p50 {event50:6.3f} ms  p99 {event99:6.3f} ms",
+                flush=True,
+            )
+            burst = bench_burst(seed, work)
+            results.burst = burst
+            print(
+                f"addNotes of {burst['notes']:,} with {burst['subscribers']} subscribers: "
+                f"reply {burst['reply_ms']:.0f} ms, last subscriber had every event at {burst['last_ms']:.0f} ms, "
+                f"{burst['disconnected']} disconnected; "
+                f"version meanwhile p50 {burst['probe_p50_ms']:.2f} ms, max {burst['probe_max_ms']:.1f} ms",
                 flush=True,
             )
     if "gui" not in skip:
