@@ -23,6 +23,7 @@ from . import deck_bound
 from .lookup import database
 from .note_sets import Notes, file_note, gather
 from .search_cache import remembered, written_stamp
+from .search_guard import checked_search
 from .search_query import TagTerm, Term, bounded_notes, name_key
 from .tag_index import add_tags, build_tags
 
@@ -219,6 +220,8 @@ def find_cards(col: Collection, query: str) -> list[int]:
 
 
 def _search(col: Collection, kind: str, query: str, find: Callable[[str], Sequence[int]]) -> list[int]:
+    checked_search(query)  # before Anki parses it: a deep one would crash the process
+
     def search() -> Sequence[int]:
         # Confined to some notes (those the index names) or decks, Anki's order follows the confining plan (cards
         # note by note, deck by deck): by id they come as from its pass over the whole table.

@@ -126,6 +126,7 @@ def create_model(
         template["qfmt"] = front
         template["afmt"] = back
         mm.add_template(model, template)
+    checked_templates(model)
     with anki_errors():
         model_id = mm.add(model).id
     return copy.deepcopy(model_by_id(col, model_id))
@@ -226,8 +227,31 @@ def anki_errors() -> Iterator[None]:
         raise InvalidParams(without_unicode_isolation(str(exc))) from None
 
 
+MAX_SECTION_DEPTH = 100
+"""Template sections (``{{#Field}}``, ``{{^Field}}``) nested deeper are refused: Anki's template parser recurses
+once for each, and some thousands of levels overflow its thread's stack, crashing the process (Anki with it)
+when the note type is saved or a card rendered."""
+_SECTION_TAG = re.compile(r"\{\{\s*([#^/])")
+
+
+def checked_templates(model: NotetypeDict) -> NotetypeDict:
+    """The note type, unless a template's sections nest more than ``MAX_SECTION_DEPTH`` deep."""
+    for template in model["tmpls"]:
+        for side in ("qfmt", "afmt"):
+            depth = 0
+            for tag in _SECTION_TAG.finditer(template[side]):
+                depth = depth + 1 if tag.group(1) != "/" else max(0, depth - 1)
+                if depth > MAX_SECTION_DEPTH:
+                    raise InvalidParams(
+                        f"template {template['name']} of {model['name']}: sections nested more than "
+                        f"{MAX_SECTION_DEPTH} deep"
+                    )
+    return model
+
+
 def save_model(col: Collection, model: NotetypeDict) -> None:
     """Write one edited note type (one transaction: Anki either takes all of it or none)."""
+    checked_templates(model)
     with anki_errors():
         col.models.update_dict(model)
 
@@ -237,6 +261,8 @@ def save_models(col: Collection, models: list[NotetypeDict]) -> None:
 
     (Undo cannot do it: Anki empties its undo queue when an operation fails.)
     """
+    for model in models:
+        checked_templates(model)  # all before any is written
     steps = UndoFolder(col)  # one undo step for the whole action, however many note types
 
     def write_all() -> None:

@@ -28,6 +28,7 @@ from aqt import gui_hooks
 from aqt.qt import QCloseEvent, QDialogButtonBox, QKeySequence, QMainWindow, QShortcut, Qt, QTimer, qconnect
 
 from ..actions.errors import InvalidParams, NotFound
+from ..actions.search_guard import checked_search
 from .gui_host import gui_action
 from .gui_review import require_collection
 
@@ -64,7 +65,7 @@ def browse(mw: AnkiQt, query: str | None = None, reorderCards: Any = None) -> li
     search: str | None = None
     if query is not None:
         # findCards' answer, and its error for a query Anki cannot run (before any window changes).
-        cards = [int(cid) for cid in col.find_cards(query)]
+        cards = [int(cid) for cid in col.find_cards(checked_search(query))]
         search = col.build_search_string(query)  # the normalised text Anki's search bar shows
     browser: Browser = aqt.dialogs.open(BROWSER, mw)
     browser.activateWindow()

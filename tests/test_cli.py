@@ -3,48 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from serve_support import SCRIPT, serve_env, serving
 from support import http_post
-
-SCRIPT = Path(sys.executable).with_name("ankiconnect-live")
-
-
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["XDG_DATA_HOME"] = str(tmp_path / "xdg")
-    env["ANKI_BASE"] = str(tmp_path / "anki-base")
-    return env
-
-
-@contextmanager
-def serving(args: list[str], env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    """Start the server, wait for its one 'listening on' line, stop it with SIGTERM at the end."""
-    command = [str(SCRIPT), "serve", "--port", "0", *args]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
-        try:
-            assert process.stdout is not None and process.stderr is not None
-            line = process.stdout.readline()
-            assert line.startswith("listening on http://127.0.0.1:"), (line, process.stderr.read())
-            yield process, int(line.rsplit(":", 1)[1])
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-            process.wait(20)
 
 
 def test_serve_creates_the_default_collection_and_answers(tmp_path: Path) -> None:
-    env = _env(tmp_path)
+    env = serve_env(tmp_path)
     with serving([], env) as (_, port):
         reply = http_post(port, {"action": "deckNames", "version": 6})
         assert reply.json() == {"result": ["Default"], "error": None}
@@ -53,7 +26,7 @@ def test_serve_creates_the_default_collection_and_answers(tmp_path: Path) -> Non
 
 def test_sigterm_finishes_cleanly_and_keeps_the_data(tmp_path: Path) -> None:
     path = tmp_path / "c" / "collection.anki2"
-    env = _env(tmp_path)
+    env = serve_env(tmp_path)
     note = {"deckName": "Default", "modelName": "Basic", "fields": {"Front": "kept", "Back": "b"}}
     with serving(["--collection", str(path)], env) as (process, port):
         added = http_post(port, {"action": "addNote", "version": 6, "params": {"note": note}}).json()
@@ -72,14 +45,14 @@ def test_sigterm_finishes_cleanly_and_keeps_the_data(tmp_path: Path) -> None:
 
 
 def test_sigint_stops_with_exit_code_0(tmp_path: Path) -> None:
-    with serving(["--collection", str(tmp_path / "c.anki2")], _env(tmp_path)) as (process, _):
+    with serving(["--collection", str(tmp_path / "c.anki2")], serve_env(tmp_path)) as (process, _):
         process.send_signal(signal.SIGINT)
         assert process.wait(20) == 0
 
 
 def test_a_collection_in_use_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "c" / "collection.anki2"
-    env = _env(tmp_path)
+    env = serve_env(tmp_path)
     with serving(["--collection", str(path)], env):
         second = subprocess.run(
             [str(SCRIPT), "serve", "--port", "0", "--collection", str(path)],
@@ -103,7 +76,7 @@ def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
             [str(SCRIPT), "serve", "--port", str(port), "--collection", str(tmp_path / "c.anki2")],
             capture_output=True,
             text=True,
-            env=_env(tmp_path),
+            env=serve_env(tmp_path),
             timeout=30,
         )
     finally:
@@ -117,7 +90,7 @@ def test_profile_opens_that_anki_profile(tmp_path: Path, empty_collection: Path)
     folder = tmp_path / "anki-base" / "Reader"
     folder.mkdir(parents=True)
     shutil.copy(empty_collection, folder / "collection.anki2")
-    with serving(["--profile", "Reader"], _env(tmp_path)) as (_, port):
+    with serving(["--profile", "Reader"], serve_env(tmp_path)) as (_, port):
         reply = http_post(port, {"action": "notesInfo", "version": 6, "params": {"notes": [1]}})
         assert reply.json() == {"result": [{}], "error": None}
         assert http_post(port, {"action": "createDeck", "version": 6, "params": {"deck": "X"}}).json()["error"] is None
@@ -132,7 +105,11 @@ def test_profile_opens_that_anki_profile(tmp_path: Path, empty_collection: Path)
 
 def test_unknown_profile_is_a_clear_error(tmp_path: Path) -> None:
     result = subprocess.run(
-        [str(SCRIPT), "serve", "--profile", "Nobody"], capture_output=True, text=True, env=_env(tmp_path), timeout=30
+        [str(SCRIPT), "serve", "--profile", "Nobody"],
+        capture_output=True,
+        text=True,
+        env=serve_env(tmp_path),
+        timeout=30,
     )
     assert result.returncode == 2 and "no Anki profile named 'Nobody'" in result.stderr
 
@@ -141,11 +118,11 @@ def test_config_file_and_api_key_flag(tmp_path: Path) -> None:
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"apiKey": "from-file", "webCorsOriginList": ["http://app.example"]}))
     args = ["--collection", str(tmp_path / "c.anki2"), "--config", str(config)]
-    with serving(args, _env(tmp_path)) as (_, port):
+    with serving(args, serve_env(tmp_path)) as (_, port):
         assert http_post(port, {"action": "version", "key": "from-file"}).json() == 6
         allowed = http_post(port, {"action": "version", "key": "from-file"}, headers={"Origin": "http://app.example"})
         assert allowed.status == 200
-    with serving([*args, "--api-key", "from-flag"], _env(tmp_path)) as (_, port):
+    with serving([*args, "--api-key", "from-flag"], serve_env(tmp_path)) as (_, port):
         assert http_post(port, {"action": "version", "key": "from-flag"}).json() == 6
         denied = http_post(port, {"action": "version", "key": "from-file"}).json()
         assert denied == {"result": None, "error": "valid api key must be provided"}
@@ -155,7 +132,11 @@ def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"webBindPort": "eighty"}))
     result = subprocess.run(
-        [str(SCRIPT), "serve", "--config", str(config)], capture_output=True, text=True, env=_env(tmp_path), timeout=30
+        [str(SCRIPT), "serve", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=serve_env(tmp_path),
+        timeout=30,
     )
     assert result.returncode == 2 and "webBindPort" in result.stderr and "Traceback" not in result.stderr
 
@@ -174,7 +155,7 @@ def test_in_flight_request_finishes_during_shutdown(tmp_path: Path) -> None:
     notes = [
         {"deckName": "Default", "modelName": "Basic", "fields": {"Front": f"n{i}", "Back": ""}} for i in range(3000)
     ]
-    with serving(["--collection", str(tmp_path / "c.anki2")], _env(tmp_path)) as (process, port):
+    with serving(["--collection", str(tmp_path / "c.anki2")], serve_env(tmp_path)) as (process, port):
         replies: list[object] = []
         worker = threading.Thread(
             target=lambda: replies.append(

@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from serve_support import SCRIPT, listening
 
-SCRIPT = Path(sys.executable).with_name("ankiconnect-live")
 UNSHARE = shutil.which("unshare")
 SERVE = f'exec "{SCRIPT}" serve --port 0 --collection "$1/collection.anki2"'
 MEDIA = base64.b64encode(os.urandom(300_000)).decode()
@@ -56,16 +55,8 @@ def run_in_namespace(setup: str, folder: Path, *args: str) -> subprocess.Popen[s
 
 @contextmanager
 def serving_in_namespace(setup: str, folder: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    with run_in_namespace(setup, folder, *args) as process:
-        try:
-            assert process.stdout is not None and process.stderr is not None
-            line = process.stdout.readline()
-            assert line.startswith("listening on http://127.0.0.1:"), (line, process.stderr.read())
-            yield process, int(line.rsplit(":", 1)[1])
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-            process.wait(30)
+    with run_in_namespace(setup, folder, *args) as process, listening(process, stop_within=30) as port:
+        yield process, port
 
 
 def call(port: int, action: str, **params: Any) -> tuple[Any, Any]:

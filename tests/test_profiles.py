@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import serve_support
 from profile_support import add_basic, copy_collection, running, start_running
+from serve_support import serve_env
 from support import ApiClient, HttpApiClient, RunningServer, basic_note, http_post
 
 from ankiconnect_live.headless import folder_profiles
-
-SCRIPT = Path(sys.executable).with_name("ankiconnect-live")
 
 
 @pytest.fixture
@@ -253,22 +251,12 @@ def test_a_failed_reload_leaves_no_collection_until_one_opens(client: ApiClient,
 # the serve command
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "XDG_DATA_HOME": str(tmp_path / "xdg"), "ANKI_BASE": str(tmp_path / "anki-base")}
-
-
 @contextmanager
 def serving(args: list[str], env: dict[str, str]) -> Iterator[int]:
-    command = [str(SCRIPT), "serve", "--port", "0", *args]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
-        try:
-            assert process.stdout is not None and process.stderr is not None
-            line = process.stdout.readline()
-            assert line.startswith("listening on http://127.0.0.1:"), (line, process.stderr.read())
-            yield int(line.rsplit(":", 1)[1])
-        finally:
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(20) == 0
+    """A ``serve`` process's port; it must exit cleanly (0) on SIGTERM at the end."""
+    with serve_support.serving(args, env) as (process, port):
+        yield port
+    assert process.returncode == 0
 
 
 def _call(port: int, action: str, **params: Any) -> Any:
@@ -282,7 +270,7 @@ def test_cli_repeated_collections_are_the_profiles(tmp_path: Path, empty_collect
 
     first = tmp_path / "decks" / "japanese.anki2"
     second = copy_collection(empty_collection, tmp_path / "Work")
-    with serving(["--collection", str(first), "--collection", str(second)], _env(tmp_path)) as port:
+    with serving(["--collection", str(first), "--collection", str(second)], serve_env(tmp_path)) as port:
         assert _call(port, "getProfiles") == ["japanese", "Work"]
         assert _call(port, "getActiveProfile") == "japanese"
         assert _call(port, "loadProfile", name="Work") is True
@@ -298,7 +286,7 @@ def test_cli_profile_knows_every_profile_of_the_base_folder(tmp_path: Path, empt
     copy_collection(empty_collection, base / "User 1")
     copy_collection(empty_collection, base / "Reader")
     (base / "addons21").mkdir()
-    with serving(["--profile", "Reader"], _env(tmp_path)) as port:
+    with serving(["--profile", "Reader"], serve_env(tmp_path)) as port:
         assert _call(port, "getProfiles") == ["Reader", "User 1"]
         assert _call(port, "getActiveProfile") == "Reader"
         assert _call(port, "loadProfile", name="User 1") is True
@@ -308,10 +296,10 @@ def test_cli_profile_knows_every_profile_of_the_base_folder(tmp_path: Path, empt
 def test_cli_two_collections_with_one_name_are_a_clear_error(tmp_path: Path) -> None:
     first, second = tmp_path / "a" / "collection.anki2", tmp_path / "b" / "a" / "collection.anki2"
     result = subprocess.run(
-        [str(SCRIPT), "serve", "--collection", str(first), "--collection", str(second)],
+        [str(serve_support.SCRIPT), "serve", "--collection", str(first), "--collection", str(second)],
         capture_output=True,
         text=True,
-        env=_env(tmp_path),
+        env=serve_env(tmp_path),
         timeout=30,
     )
     assert result.returncode == 2 and result.stdout == ""
@@ -325,10 +313,10 @@ def test_cli_a_corrupt_collection_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "c.anki2"
     path.write_bytes(b"not sqlite " * 500)
     result = subprocess.run(
-        [str(SCRIPT), "serve", "--collection", str(path)],
+        [str(serve_support.SCRIPT), "serve", "--collection", str(path)],
         capture_output=True,
         text=True,
-        env=_env(tmp_path),
+        env=serve_env(tmp_path),
         timeout=30,
     )
     assert result.returncode == 2

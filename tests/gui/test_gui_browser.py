@@ -66,6 +66,14 @@ def _search_text(browser: Any) -> str:
 # guiBrowse, guiSelectCard, guiSelectNote, guiSelectedNotes
 
 
+def test_gui_browse_refuses_a_search_nested_deep_enough_to_crash_anki(anki: AnkiSession) -> None:
+    """Anki's search parser overflows its thread's stack on some thousands of nested brackets, and Anki dies."""
+    anki.fresh_profile()
+    deep = "(" * 20_000 + "a" + ")" * 20_000
+    assert anki.error("guiBrowse", query=deep) == "Invalid search: brackets `(` nested more than 100 deep."
+    assert anki.invoke("version") == 6
+
+
 def test_gui_browse_opens_the_browser_on_the_query_and_selection_follows(anki: AnkiSession) -> None:
     anki.fresh_profile()
     anki.invoke("createDeck", deck="Spanish")
