@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import socket
 import threading
 import time
@@ -162,6 +164,33 @@ def test_replies_and_events_come_in_text_frames(server: RunningServer) -> None:
         reply = json.loads(frames[-1])
         assert reply["id"] == 3 and len(reply["result"]) == 150 and all(reply["result"])
         assert json.loads(frames[0])["type"] == "event"
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 65_535, 65_536, 70_000])
+def test_frames_written_directly_are_the_frames_the_library_writes(size: int) -> None:
+    """Messages the session writes itself (the socket keeping up) are framed as websockets frames them."""
+    from websockets.frames import Frame, Opcode
+
+    from ankiconnect_live.transport.ws_session import _text_frame_head
+
+    data = b"x" * size
+    assert _text_frame_head(size) + data == Frame(Opcode.TEXT, data).serialize(mask=False, extensions=[])
+
+
+@pytest.mark.parametrize("size", [1, 100, 60_000, 300_000])
+def test_replies_of_every_length_arrive_whole_and_in_order(server: RunningServer, size: int) -> None:
+    # Short ones are framed by the session, long ones (beyond what it writes at once) by the library.
+    content = base64.b64encode(os.urandom(size)).decode()
+    with ws_open(server.ws_url) as ws:
+        store = {"filename": "sized.bin", "data": content}
+        assert exchange(ws, {"id": 0, "action": "storeMediaFile", "version": 6, "params": store})["error"] is None
+        for i in range(1, 4):
+            ws.send(
+                json.dumps({"id": i, "action": "retrieveMediaFile", "version": 6, "params": {"filename": "sized.bin"}})
+            )
+        replies = [json.loads(ws.recv(timeout=10)) for _ in range(3)]
+    assert [reply["id"] for reply in replies] == [1, 2, 3]
+    assert all(reply["result"] == content for reply in replies)
 
 
 # handshake policy

@@ -1,10 +1,13 @@
-"""One WebSocket connection's outgoing side: a queue for replies and events, and its subscriptions.
+"""One WebSocket connection's outgoing side: its messages, in order, and its subscriptions.
 
-Every message for a client goes through its queue, so a subscription's reply always precedes its events,
-and a client that stops reading can never make the server buffer without limit: once ``eventQueueSize``
-messages wait and its socket has taken none for ``STALLED_SECONDS`` (or a hundred times as many wait), the
-connection is closed with ``SLOW_CONSUMER`` and every other client carries on. A burst is no stall: an
-``addNotes`` of 10k notes queues 10k ``note.added`` at once for a client that reads them all in a blink.
+Messages go out in order, so a subscription's reply always precedes its events. While nothing waits and the
+client's socket keeps up, a message is framed and written at once (frames made in one turn of the loop go
+out in one write); otherwise it waits in a queue for the writer, which sends through the WebSocket library
+and waits for the socket. A client that stops reading can never make the server buffer without limit: once
+``eventQueueSize`` messages wait and its socket has taken none for ``STALLED_SECONDS`` (or a hundred times as
+many wait), the connection is closed with ``SLOW_CONSUMER`` and every other client carries on. A burst is no
+stall: an ``addNotes`` of 10k notes queues 10k ``note.added`` at once for a client that reads them all in a
+blink.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from ..events.bus import Event, EventBus
 from ..wire import encode_json
@@ -37,6 +41,9 @@ TURN = 32
 """Messages a client's writer sends at a time before letting the loop run other work: a burst of 10k events
 to a few clients, sent in one go, held every other request for a second."""
 
+DIRECT_LIMIT = 64 * 1024
+"""Bytes the socket may still hold (with the frames of this turn) for a message to be written at once."""
+
 Message = str | bytes | tuple[Event, int]
 """Text to send, or an event for a subscription (its message is written when sent, not when queued)."""
 
@@ -48,6 +55,12 @@ class WsSession:
         self._full = max(1, queue_size)
         self._moving = time.monotonic()  # when the socket last took a message, or messages started waiting
         self._sending = False
+        transport = getattr(connection, "transport", None)
+        self._transport: asyncio.WriteTransport | None = (
+            transport if isinstance(transport, asyncio.WriteTransport) else None
+        )
+        self._frames: list[bytes] = []  # written at once in this turn of the loop, going out together
+        self._framed = 0
         self._subscriptions: dict[int, Callable[[], None]] = {}
         self.closing = False
         self._writer = asyncio.get_running_loop().create_task(self._write())
@@ -62,11 +75,15 @@ class WsSession:
         self._enqueue(message if isinstance(message, str) else encode_json(message))
 
     def push_event(self, subscription: int) -> Callable[[Event], None]:
-        # The message is written by the writer: a burst of events is queued without formatting each (the
-        # reply that follows them must still find them queued first).
+        # Written at once when the socket keeps up; beyond, the rest of a burst waits in the queue unformatted.
         return lambda event: self._enqueue((event, subscription)) if not self.closing else None
 
     def _enqueue(self, message: Message) -> None:
+        if self._queue.empty() and not self._sending:
+            data = _text(message)
+            if self._write_now(data):
+                return
+            message = data  # formatted already
         waiting = self._queue.qsize()
         if waiting == 0 and not self._sending:
             self._moving = time.monotonic()  # nothing was waiting: the clock starts now
@@ -76,6 +93,29 @@ class WsSession:
             self._too_slow()
             return
         self._queue.put_nowait(message)
+
+    def _write_now(self, data: bytes) -> bool:
+        """Frame a message for this turn's write, unless the socket is behind (or the connection closing): no
+        queue, no task switch, no trip through the WebSocket library, which were most of the server's work
+        for each subscriber of an event."""
+        transport = self._transport
+        if (
+            transport is None
+            or self._connection.state is not State.OPEN
+            or transport.get_write_buffer_size() + self._framed + len(data) > DIRECT_LIMIT
+        ):
+            return False
+        if not self._frames:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._frames += (_text_frame_head(len(data)), data)
+        self._framed += len(data)
+        return True
+
+    def _flush(self) -> None:
+        frames, self._frames, self._framed = self._frames, [], 0
+        transport = self._transport
+        if transport is not None and self._connection.state is State.OPEN and not transport.is_closing():
+            transport.write(b"".join(frames))
 
     def add_subscription(self, subscription: int, remove: Callable[[], None]) -> None:
         if self.closing:  # the client left (or was too slow) while the subscription was being set up
@@ -135,11 +175,27 @@ class WsSession:
             self.closing = True
 
     async def _send(self, message: Message) -> None:
-        text = message if not isinstance(message, tuple) else message[0].message(message[1])
         self._sending = True
-        await self._connection.send(text, text=True)  # waits while the client's socket is full
+        await self._connection.send(_text(message), text=True)  # waits while the client's socket is full
         self._sending = False
         self._moving = time.monotonic()
+
+
+def _text(message: Message) -> bytes:
+    """A message's bytes (ASCII: replies and events are encoded with ASCII escapes)."""
+    if isinstance(message, tuple):
+        event, subscription = message
+        return event.message(subscription).encode()
+    return message.encode() if isinstance(message, str) else message
+
+
+def _text_frame_head(size: int) -> bytes:
+    """The head of an unfragmented text frame as a server sends it (RFC 6455 5.2: FIN, opcode 1, no mask)."""
+    if size < 126:
+        return bytes((0x81, size))
+    if size < 1 << 16:
+        return b"\x81\x7e" + size.to_bytes(2, "big")
+    return b"\x81\x7f" + size.to_bytes(8, "big")
 
 
 def _corker(connection: ServerConnection) -> Callable[[bool], None] | None:
