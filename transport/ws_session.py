@@ -67,7 +67,7 @@ class WsSession:
         self._closer: asyncio.Task[None] | None = None  # kept: the loop holds only a weak reference to tasks
 
     def send(self, message: str | dict[str, Any]) -> None:
-        """Queue a message; never blocks. An overflow closes the connection (the client is too slow)."""
+        """Send a message, at once or behind those waiting; never blocks. A client too slow is disconnected."""
         if self.closing:
             return
         # A reply goes out as the JSON bytes it was encoded to, in a text frame: decoding it to a str only for
