@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 __all__ = [
     "ActionError",
@@ -78,7 +79,13 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, DBError) and (storage := storage_problem(text)) is not None:
         log.warning("the collection could not be written: %s", text)
         return storage
+    if isinstance(exc, DBError) and (too_large := _TOO_LARGE.search(text)) is not None:
+        # A search of a thousand or so terms: SQLite's limit, which Anki passes on as a Rust debug dump.
+        return f"Invalid search: too many terms for SQLite ({too_large.group()})"
     return text if text else type(exc).__name__
+
+
+_TOO_LARGE = re.compile(r"Expression tree is too large \(maximum depth \d+\)")
 
 
 _STORAGE_PROBLEMS = (

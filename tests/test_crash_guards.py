@@ -74,3 +74,12 @@ def test_a_template_nested_too_deep_is_refused(port: int) -> None:
     replace = {"modelName": "Deep", "findText": "{{Front}}", "replaceText": _deep(DEEP)}
     assert _call(port, "findAndReplaceInModels", **replace) == {"result": None, "error": message}
     assert _call(port, "modelTemplates", modelName="Deep")["result"]["Card 1"]["Front"] == ok[0]["Front"]
+
+
+@pytest.mark.parametrize("joiner", [" ", " or ", " and "])
+def test_a_search_of_too_many_terms_for_sqlite_is_a_clear_error(port: int, joiner: str) -> None:
+    # No crash: SQLite refuses the statement, and Anki passes its words on as a Rust debug dump.
+    query = joiner.join(f"word{i}" for i in range(1500))
+    expected = "Invalid search: too many terms for SQLite (Expression tree is too large (maximum depth 1000))"
+    assert _call(port, "findNotes", query=query) == {"result": None, "error": expected}
+    assert _call(port, "findNotes", query=joiner.join(f"word{i}" for i in range(100)))["error"] is None
