@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .context import Context
 from .errors import InvalidParams
 from .registry import Registry
+from .undo_steps import UndoFolder
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -66,13 +67,14 @@ def remove_tags_each(ctx: Context, calls: list[dict[str, Any]]) -> list[None]:
 
 
 def _tag_in_runs(col: Collection, calls: list[tuple[list[int], str, bool]]) -> None:
-
+    steps = UndoFolder(col)  # one write per run of identical tags: calls alternating tags make many
     for (tags, add), run in groupby(calls, key=lambda call: (call[1], call[2])):
         note_ids = _note_ids([n for notes, _, _ in run for n in notes])
         if add:
             col.tags.bulk_add(note_ids, tags)
         else:
             col.tags.bulk_remove(note_ids, tags)
+        steps.fold()
 
 
 @action("clearUnusedTags")

@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from anki.errors import AnkiException
+
 if TYPE_CHECKING:
     from anki.collection import Collection
 
@@ -59,13 +61,21 @@ class UndoFolder:
             self._col = None
 
     def _fold(self) -> None:
-        if self._col is None:
+        col = self._col
+        if col is None:
             return
-        step = self._col.undo_status().last_step
+        step = col.undo_status().last_step
         # 0: nothing to undo at all; the same number: the operation made no step of its own (or Anki folded it).
         if step in (0, self._before, self.first):
             return
-        if self.first is None:
-            self.first = step
-        else:
-            self._col.merge_undo_entries(self.first)
+        # An operation that changed nothing still takes a number but leaves no step (saving a deck as it was):
+        # the request's first step is the first number from there on that Anki kept.
+        for target in range(self.first or step, step + 1):
+            try:
+                col.merge_undo_entries(target)
+            except AnkiException:  # no such step
+                continue
+            self.first = target
+            return
+        self.first = None  # none kept so far
+        self._before = step

@@ -397,19 +397,31 @@ def all_changes() -> OpChanges:
     return OpChanges(**{flag: True for flag, _ in FLAGS})
 
 
+UNDO_KEPT = 30
+"""Undo steps Anki keeps (its ``UNDO_LIMIT``)."""
+
+
 def merge_steps(col: Collection, first: int) -> OpChanges:
     """Fold undo steps ``first`` onwards into one step and say what they changed.
 
-    Anki itself folds an update of a note into the previous step when that step updated the same note (a
-    user's edit in the editor, then the API's), so step ``first`` may be gone: then fold into the one before.
-    When neither works (more steps than Anki keeps), everything may have changed.
+    An operation that changed nothing takes a number but leaves no step: the request's steps start at the
+    first number from ``first`` on that Anki kept (and what they changed is all the request changed, unless it
+    took more numbers than Anki keeps steps). When it kept none, Anki may have folded the request's change
+    into the step before (it folds an update of a note into the previous step when that step updated the same
+    note, as a user's edit in the editor then the API's): that one says what changed. When nothing works,
+    everything may have changed.
     """
-    for target in (first, first - 1):
-        if target < 1:
-            continue
+    last = col.undo_status().last_step
+    for target in range(max(first, 1), last + 1):
         try:
             merged: OpChanges = col.merge_undo_entries(target)
-            return merged
         except Exception:
-            log.debug("could not fold undo steps into %s", target, exc_info=True)
+            continue  # no step by this number
+        return merged if last - first < UNDO_KEPT else all_changes()
+    if first > 1:
+        try:
+            folded: OpChanges = col.merge_undo_entries(first - 1)
+            return folded
+        except Exception:
+            log.debug("could not fold undo steps into %s", first - 1, exc_info=True)
     return all_changes()

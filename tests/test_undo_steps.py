@@ -5,8 +5,10 @@ steps). Each step is now folded into the request's first as it is made."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
 from dump import collection_dump
 from note_helpers import add_direct
 from support import ApiClient, RunningServer
@@ -68,3 +70,33 @@ def test_a_run_of_change_deck_to_many_new_decks_is_one_step(client: ApiClient, s
     assert decks == {f"Target {i}": [c] for i, c in enumerate(cards)}
     _undo_once(server)
     assert collection_dump(server) == before
+
+
+def test_a_multi_of_calls_with_alternating_tags_is_one_step(client: ApiClient, server: RunningServer) -> None:
+    # Each run of identical tags is its own write: alternating tags make one per call.
+    notes = [add_direct(server, f"tagged {i}") for i in range(MORE_THAN_ANKI_KEEPS)]
+    client.invoke("addTags", notes=notes[:1], tags="red green blue")  # known tags (a new one empties Anki's undo)
+    before = collection_dump(server)
+    colours = ["red", "green", "blue"]
+    calls = [{"action": "addTags", "params": {"notes": [n], "tags": colours[i % 3]}} for i, n in enumerate(notes)]
+    assert client.invoke("multi", actions=calls) == [None] * len(notes)
+    assert client.invoke("getNoteTags", note=notes[4]) == ["green"]
+    _undo_once(server)
+    assert collection_dump(server) == before
+
+
+def test_operations_that_change_nothing_do_not_break_the_one_step(
+    client: ApiClient, server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A deck saved as it was takes an undo number but leaves no step: the first step kept is the one."""
+    names = [f"Deck {i}" for i in range(MORE_THAN_ANKI_KEEPS)]
+    for name in names:
+        client.invoke("createDeck", deck=name)
+    config_id = client.invoke("cloneDeckConfigId", name="Shared")
+    client.invoke("setDeckConfigId", decks=names[::2], configId=config_id)  # half of them already use it
+    before = {name: client.invoke("getDeckConfig", deck=name)["id"] for name in names}
+    with caplog.at_level(logging.WARNING):
+        assert client.invoke("setDeckConfigId", decks=names, configId=config_id) is True
+    assert not [r for r in caplog.records if "could not fold" in r.getMessage()]
+    _undo_once(server)
+    assert {name: client.invoke("getDeckConfig", deck=name)["id"] for name in names} == before
