@@ -32,19 +32,13 @@ def get_tags(ctx: Context) -> list[str]:
 @action("addTags")
 def add_tags(ctx: Context, *, notes: list[int], tags: str, add: bool = True) -> None:
     """Add space-separated tags to notes (``add: false`` removes them, a hidden upstream switch)."""
-
-    note_ids = _note_ids(notes)
-    if add:
-        ctx.col.tags.bulk_add(note_ids, tags)
-    else:
-        ctx.col.tags.bulk_remove(note_ids, tags)
+    _tag_in_runs(ctx.col, [(notes, tags, add)])
 
 
 @action("removeTags")
 def remove_tags(ctx: Context, *, notes: list[int], tags: str) -> None:
     """Remove space-separated tags (and their child tags) from notes."""
-
-    ctx.col.tags.bulk_remove(_note_ids(notes), tags)
+    _tag_in_runs(ctx.col, [(notes, tags, False)])
 
 
 @registry.batched("addTags")
@@ -67,6 +61,7 @@ def remove_tags_each(ctx: Context, calls: list[dict[str, Any]]) -> list[None]:
 
 
 def _tag_in_runs(col: Collection, calls: list[tuple[list[int], str, bool]]) -> None:
+    """``(notes, tags, add)`` calls written in order, one write per run of consecutive identical ones."""
     steps = UndoFolder(col)  # one write per run of identical tags: calls alternating tags make many
     for (tags, add), run in groupby(calls, key=lambda call: (call[1], call[2])):
         note_ids = _note_ids([n for notes, _, _ in run for n in notes])

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from anki.errors import AnkiException
+from ..events.changes import fold_from
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -68,14 +68,8 @@ class UndoFolder:
         # 0: nothing to undo at all; the same number: the operation made no step of its own (or Anki folded it).
         if step in (0, self._before, self.first):
             return
-        # An operation that changed nothing still takes a number but leaves no step (saving a deck as it was):
-        # the request's first step is the first number from there on that Anki kept.
-        for target in range(self.first or step, step + 1):
-            try:
-                col.merge_undo_entries(target)
-            except AnkiException:  # no such step
-                continue
-            self.first = target
-            return
-        self.first = None  # none kept so far
-        self._before = step
+        found = fold_from(col, self.first or step, step)
+        if found is not None:
+            self.first = found[0]
+        else:  # none kept so far
+            self.first, self._before = None, step

@@ -26,7 +26,7 @@ from ..pacing import paced
 if TYPE_CHECKING:
     from anki.collection import Collection, OpChanges
 
-__all__ = ["ChangeDetector", "Publish", "PublishAll", "all_changes", "current_counts", "merge_steps"]
+__all__ = ["ChangeDetector", "Publish", "PublishAll", "all_changes", "current_counts", "fold_from", "merge_steps"]
 
 log = logging.getLogger(__name__.rsplit(".", 2)[0] + ".events")
 
@@ -401,23 +401,32 @@ UNDO_KEPT = 30
 """Undo steps Anki keeps (its ``UNDO_LIMIT``)."""
 
 
-def merge_steps(col: Collection, first: int) -> OpChanges:
-    """Fold undo steps ``first`` onwards into one step and say what they changed.
-
-    An operation that changed nothing takes a number but leaves no step: the request's steps start at the
-    first number from ``first`` on that Anki kept (and what they changed is all the request changed, unless it
-    took more numbers than Anki keeps steps). When it kept none, Anki may have folded the request's change
-    into the step before (it folds an update of a note into the previous step when that step updated the same
-    note, as a user's edit in the editor then the API's): that one says what changed. When nothing works,
-    everything may have changed.
-    """
-    last = col.undo_status().last_step
+def fold_from(col: Collection, first: int, last: int) -> tuple[int, OpChanges] | None:
+    """Fold the undo steps numbered ``first`` to ``last`` into the first of them Anki kept: its number and what
+    they changed, or None when it kept none. An operation that changed nothing takes a number but leaves no
+    step (a deck saved as it was), so the request's first step need not bear the first number it took."""
     for target in range(max(first, 1), last + 1):
         try:
             merged: OpChanges = col.merge_undo_entries(target)
         except Exception:
             continue  # no step by this number
-        return merged if last - first < UNDO_KEPT else all_changes()
+        return target, merged
+    return None
+
+
+def merge_steps(col: Collection, first: int) -> OpChanges:
+    """Fold undo steps ``first`` onwards into one step and say what they changed.
+
+    The request's steps start at the first number from ``first`` on that Anki kept (``fold_from``), and what
+    they changed is all the request changed, unless it took more numbers than Anki keeps steps. When it kept
+    none, Anki may have folded the request's change into the step before (it folds an update of a note into
+    the previous step when that step updated the same note, as a user's edit in the editor then the API's):
+    that one says what changed. When nothing works, everything may have changed.
+    """
+    last = col.undo_status().last_step
+    found = fold_from(col, first, last)
+    if found is not None:
+        return found[1] if last - first < UNDO_KEPT else all_changes()
     if first > 1:
         try:
             folded: OpChanges = col.merge_undo_entries(first - 1)

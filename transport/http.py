@@ -28,9 +28,9 @@ STREAM_BUFFER_LIMIT = 1 << 20
 """Bytes an event stream may have waiting for a slow client before the stream is closed."""
 
 LINGER_SECONDS = 2.0
+"""How long a connection refused with an error keeps reading (and dropping) what the client still sends."""
 BUFFERED_WHILE_ANSWERING = 256 * 1024
 """Bytes of later requests read while one is answered; beyond, reading waits for the answer."""
-"""How long a connection refused with an error keeps reading (and dropping) what the client still sends."""
 
 BIG_BODY = 64 * 1024
 """Bodies this size and over are written apart from their head: joining them would copy them once more."""

@@ -29,9 +29,9 @@ ws_log = logging.getLogger(log.name + ".websockets")
 ws_log.addFilter(RedactingFilter())  # its debug lines show handshake URLs (?key=) and the start of frames
 
 SHUTDOWN_GRACE = 10.0
+"""Seconds in-flight requests get to finish when the server stops."""
 CANCEL_GRACE = 1.0
 """How long cancelled tasks get to finish once the loop stopped."""
-"""Seconds in-flight requests get to finish when the server stops."""
 LISTEN_BACKLOG = 1024
 """Connections the kernel holds until the loop accepts them. asyncio's default of 100 drops the rest of a burst
 (a thousand overlays reconnecting after a restart), and each dropped one retries only a second later."""

@@ -32,7 +32,7 @@ __all__ = ["SLOW_CONSUMER", "WsSession"]
 log = logging.getLogger(__name__.rsplit(".", 2)[0] + ".transport")
 
 SLOW_CONSUMER = 4008
-"""Close code for a client that did not read its messages fast enough (its queue overflowed)."""
+"""Close code for a client that did not read its messages fast enough."""
 STALLED_SECONDS = 5.0
 """How long a client with a full queue may take no message before it counts as too slow."""
 HARD_LIMIT_FACTOR = 100
